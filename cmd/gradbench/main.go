@@ -1,0 +1,63 @@
+// Command gradbench trains deep fully connected networks with different
+// activation functions on Gorgonia's TapeMachine and records every layer's
+// gradient norm after each backward pass.
+//
+// Exit codes: 0 success, 1 a failure while running, 2 bad input (nothing
+// was trained), 3 training diverged (outputs up to that step are kept),
+// 130 interrupted (outputs so far are kept).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes.
+const (
+	exitFailure     = 1
+	exitUsage       = 2
+	exitDiverged    = 3
+	exitInterrupted = 130
+)
+
+// usageError marks an error in the user's input.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func main() {
+	app := &cli.App{
+		Name:  "gradbench",
+		Usage: "measure how activation functions shape gradient flow in deep networks",
+		Commands: []*cli.Command{
+			trainCommand(),
+		},
+		// Errors are printed once, by main.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
+			return usageError{err}
+		},
+	}
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "gradbench:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+func exitCode(err error) int {
+	var u usageError
+	var coded interface{ ExitCode() int }
+	switch {
+	case errors.As(err, &u):
+		return exitUsage
+	case errors.As(err, &coded):
+		return coded.ExitCode()
+	}
+	return exitFailure
+}

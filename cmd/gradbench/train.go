@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models"
+	"github.com/urfave/cli/v2"
+)
+
+func trainCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "train",
+		Usage:  "train one network and record its per-layer gradient norms",
+		Flags:  trainFlags(),
+		Action: train,
+	}
+}
+
+type exitError struct {
+	err  error
+	code int
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+func (e exitError) ExitCode() int { return e.code }
+
+func train(c *cli.Context) error {
+	cfg, err := configFrom(c)
+	if err != nil {
+		return err
+	}
+	ds, err := loadData(cfg)
+	if err != nil {
+		return err
+	}
+	dir := outDir(c, cfg)
+	rec, err := metrics.Create(dir)
+	if err != nil {
+		return usagef("output %s cannot be written (%v): choose another --out", dir, unwrapPath(err))
+	}
+	defer rec.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var bar *progressLine
+	if !c.Bool("quiet") {
+		bar = newProgressLine(os.Stderr)
+	}
+	s, err := models.Train(ctx, cfg, ds, rec, bar.update)
+	bar.done()
+	if s != nil {
+		if werr := metrics.WriteJSON(filepath.Join(dir, metrics.SummaryFile), s); werr != nil {
+			return errors.Join(err, werr)
+		}
+	}
+	switch {
+	case errors.Is(err, models.ErrDiverged):
+		return exitError{fmt.Errorf("%w; outputs so far are in %s", err, dir), exitDiverged}
+	case errors.Is(err, context.Canceled):
+		return exitError{fmt.Errorf("interrupted after step %d; outputs so far are in %s", s.Steps, dir), exitInterrupted}
+	case err != nil:
+		return err
+	}
+	fmt.Printf("%s: %d steps, final loss %s, test accuracy %s, %.1f ms/step; outputs in %s\n",
+		cfg.Act, s.Steps, fmtPtr(s.FinalLoss, "%.4f"), fmtPtr(s.TestAccuracy, "%.4f"), s.MsPerStep, dir)
+	return nil
+}
+
+func fmtPtr(p *float64, format string) string {
+	if p == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf(format, *p)
+}
+
+// unwrapPath strips the path from a *PathError, which the message names.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// progressLine draws a one-line progress report on a terminal.
+type progressLine struct {
+	f    *os.File
+	last time.Time
+}
+
+// newProgressLine returns a progress line on f, or nil when f is not a
+// terminal.
+func newProgressLine(f *os.File) *progressLine {
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return &progressLine{f: f}
+}
+
+func (p *progressLine) update(pr models.Progress) {
+	if p == nil || (time.Since(p.last) < 200*time.Millisecond && pr.Step != pr.Steps) {
+		return
+	}
+	p.last = time.Now()
+	eta := time.Duration(float64(pr.Elapsed) / float64(pr.Step) * float64(pr.Steps-pr.Step)).Round(time.Second)
+	fmt.Fprintf(p.f, "\rstep %d/%d  epoch %d  loss %.4f  ETA %v   ", pr.Step, pr.Steps, pr.Epoch, pr.Loss, eta)
+}
+
+func (p *progressLine) done() {
+	if p != nil {
+		fmt.Fprint(p.f, "\r\033[K")
+	}
+}

@@ -1,0 +1,295 @@
+package graph
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// randDense returns a rows×cols float64 tensor of N(0, std²) values.
+func randDense(r *rand.Rand, rows, cols int, std float64) *tensor.Dense {
+	xs := make([]float64, rows*cols)
+	for i := range xs {
+		xs[i] = r.NormFloat64() * std
+	}
+	return tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(xs))
+}
+
+// relErr is ‖a−b‖ / max(‖a‖, ‖b‖), 0 when both are zero.
+func relErr(a, b []float64) float64 {
+	var d, na, nb float64
+	for i := range a {
+		d += (a[i] - b[i]) * (a[i] - b[i])
+		na += a[i] * a[i]
+		nb += b[i] * b[i]
+	}
+	den := math.Sqrt(math.Max(na, nb))
+	if den == 0 {
+		return 0
+	}
+	return math.Sqrt(d) / den
+}
+
+// numGrad returns the central-difference gradient of loss() with respect
+// to every element of xs, changing xs in place and restoring it.
+func numGrad(t *testing.T, xs []float64, loss func() float64) []float64 {
+	t.Helper()
+	const h = 1e-6
+	g := make([]float64, len(xs))
+	for i := range xs {
+		x := xs[i]
+		xs[i] = x + h
+		up := loss()
+		xs[i] = x - h
+		down := loss()
+		xs[i] = x
+		g[i] = (up - down) / (2 * h)
+	}
+	return g
+}
+
+func runLoss(t *testing.T, vm G.VM, loss *G.Node) float64 {
+	t.Helper()
+	vm.Reset()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	return loss.Value().Data().(float64)
+}
+
+// TestMLPGradients checks every parameter gradient of a small network
+// against central differences, for every activation, in float64.
+func TestMLPGradients(t *testing.T) {
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			act, err := Lookup(name, 0.1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rand.New(rand.NewPCG(7, 7))
+			spec := Spec{In: 5, Depth: 3, Width: 4, Classes: 3, Batch: 4, Act: act, Dtype: tensor.Float64}
+			var p Params
+			for i := 0; i < spec.Layers(); i++ {
+				in, out := spec.LayerShape(i)
+				p.W = append(p.W, randDense(r, in, out, 0.8))
+				p.B = append(p.B, randDense(r, 1, out, 0.3))
+			}
+			m, err := Build(spec, p, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			y := tensor.New(tensor.WithShape(4, 3), tensor.WithBacking([]float64{1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0}))
+			if err := G.Let(m.X, randDense(r, 4, 5, 1)); err != nil {
+				t.Fatal(err)
+			}
+			if err := G.Let(m.Y, y); err != nil {
+				t.Fatal(err)
+			}
+			vm := G.NewTapeMachine(m.G)
+			defer vm.Close()
+			runLoss(t, vm, m.Loss)
+			var analytic [][]float64
+			for i := range m.WGrad {
+				analytic = append(analytic,
+					append([]float64(nil), m.WGrad[i].Value().Data().([]float64)...),
+					append([]float64(nil), m.BGrad[i].Value().Data().([]float64)...))
+			}
+			for i := range m.W {
+				for j, param := range []*tensor.Dense{p.W[i], p.B[i]} {
+					num := numGrad(t, param.Data().([]float64), func() float64 { return runLoss(t, vm, m.Loss) })
+					if e := relErr(analytic[2*i+j], num); e > 1e-6 {
+						t.Errorf("layer %d param %d: relative error %.3g\nanalytic %v\nnumeric  %v", i, j, e, analytic[2*i+j], num)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestLossGradient checks the log-softmax cross-entropy's gradient with
+// respect to the logits against central differences and against the
+// closed form (softmax − y)/batch.
+func TestLossGradient(t *testing.T) {
+	g := G.NewGraph()
+	r := rand.New(rand.NewPCG(3, 4))
+	xv := randDense(r, 3, 4, 3)
+	x := G.NewMatrix(g, tensor.Float64, G.WithShape(3, 4), G.WithName("x"), G.WithValue(xv))
+	y := G.NewMatrix(g, tensor.Float64, G.WithShape(3, 4), G.WithName("y"),
+		G.WithValue(tensor.New(tensor.WithShape(3, 4), tensor.WithBacking([]float64{0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1}))))
+	logp, err := LogSoftmax(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := CrossEntropy(logp, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grads, err := G.Grad(loss, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	runLoss(t, vm, loss)
+	analytic := append([]float64(nil), grads[0].Value().Data().([]float64)...)
+	xs := xv.Data().([]float64)
+	closed := make([]float64, len(xs))
+	ys := y.Value().Data().([]float64)
+	for i := 0; i < 3; i++ {
+		row := xs[i*4 : i*4+4]
+		var z float64
+		for _, v := range row {
+			z += math.Exp(v)
+		}
+		for k, v := range row {
+			closed[i*4+k] = (math.Exp(v)/z - ys[i*4+k]) / 3
+		}
+	}
+	num := numGrad(t, xs, func() float64 { return runLoss(t, vm, loss) })
+	if e := relErr(analytic, num); e > 1e-6 {
+		t.Errorf("numeric: relative error %.3g", e)
+	}
+	if e := relErr(analytic, closed); e > 1e-12 {
+		t.Errorf("closed form: relative error %.3g", e)
+	}
+}
+
+// TestLogSoftmaxStable feeds rows whose logits differ by far more than
+// float32's exp range; each row must still sum to probability one.
+func TestLogSoftmaxStable(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		g := G.NewGraph()
+		vals := []float64{100, 0, -100, -200, 1000, 999}
+		var v *tensor.Dense
+		if dt == tensor.Float32 {
+			f := make([]float32, len(vals))
+			for i := range vals {
+				f[i] = float32(vals[i])
+			}
+			v = tensor.New(tensor.WithShape(3, 2), tensor.WithBacking(f))
+		} else {
+			v = tensor.New(tensor.WithShape(3, 2), tensor.WithBacking(append([]float64(nil), vals...)))
+		}
+		x := G.NewMatrix(g, dt, G.WithShape(3, 2), G.WithName("x"), G.WithValue(v))
+		lp, err := LogSoftmax(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g)
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		want := []float64{-3.720076e-44, -100, 0, -100, -0.31326169, -1.31326169}
+		got := toF64(lp.Value().Data())
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-5*math.Max(1, math.Abs(want[i])) {
+				t.Errorf("%v: logsoftmax[%d] = %v, want %v", dt, i, got[i], want[i])
+			}
+		}
+		vm.Close()
+	}
+}
+
+func toF64(d any) []float64 {
+	switch x := d.(type) {
+	case []float32:
+		out := make([]float64, len(x))
+		for i, v := range x {
+			out[i] = float64(v)
+		}
+		return out
+	case []float64:
+		return x
+	}
+	return nil
+}
+
+// TestErf compares the erf node with math.Erf in both dtypes and its
+// gradient with 2/√π·exp(−x²).
+func TestErf(t *testing.T) {
+	xs := []float64{-4, -1.5, -0.3, 0, 0.2, 0.7, 2.5, 6}
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		g := G.NewGraph()
+		var v *tensor.Dense
+		tol := 1e-15
+		if dt == tensor.Float32 {
+			tol = 1e-7
+			f := make([]float32, len(xs))
+			for i := range xs {
+				f[i] = float32(xs[i])
+			}
+			v = tensor.New(tensor.WithShape(len(xs)), tensor.WithBacking(f))
+		} else {
+			v = tensor.New(tensor.WithShape(len(xs)), tensor.WithBacking(append([]float64(nil), xs...)))
+		}
+		x := G.NewVector(g, dt, G.WithShape(len(xs)), G.WithName("x"), G.WithValue(v))
+		e := G.Must(Erf(x))
+		s := G.Must(G.Sum(e))
+		grads, err := G.Grad(s, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g)
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		got, dgot := toF64(e.Value().Data()), toF64(grads[0].Value().Data())
+		for i, x := range xs {
+			xi := toF64(v.Data())[i]
+			if d := math.Abs(got[i] - math.Erf(xi)); d > tol {
+				t.Errorf("%v: erf(%v) = %v, want %v", dt, x, got[i], math.Erf(xi))
+			}
+			want := 2 / math.Sqrt(math.Pi) * math.Exp(-xi*xi)
+			if d := math.Abs(dgot[i] - want); d > 10*tol {
+				t.Errorf("%v: erf'(%v) = %v, want %v", dt, x, dgot[i], want)
+			}
+		}
+		vm.Close()
+	}
+}
+
+// TestActivationValues checks each activation's forward values against
+// its closed form.
+func TestActivationValues(t *testing.T) {
+	xs := []float64{-3, -0.5, -0.01, 0.01, 0.5, 3}
+	ref := map[string]func(float64) float64{
+		"sigmoid":   func(x float64) float64 { return 1 / (1 + math.Exp(-x)) },
+		"tanh":      math.Tanh,
+		"relu":      func(x float64) float64 { return math.Max(0, x) },
+		"leakyrelu": func(x float64) float64 { return math.Max(0.2*x, x) },
+		"gelu":      func(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) },
+	}
+	for _, name := range Names() {
+		act, err := Lookup(name, 0.2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, ok := ref[name]
+		if !ok {
+			t.Fatalf("no reference for %s", name)
+		}
+		g := G.NewGraph()
+		x := G.NewVector(g, tensor.Float64, G.WithShape(len(xs)), G.WithName("x"),
+			G.WithValue(tensor.New(tensor.WithShape(len(xs)), tensor.WithBacking(append([]float64(nil), xs...)))))
+		y := G.Must(act.Apply(x))
+		vm := G.NewTapeMachine(g)
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range y.Value().Data().([]float64) {
+			if want := f(xs[i]); math.Abs(v-want) > 1e-12 {
+				t.Errorf("%s(%v) = %v, want %v", name, xs[i], v, want)
+			}
+		}
+		vm.Close()
+	}
+}
+
+func TestLookupUnknown(t *testing.T) {
+	if _, err := Lookup("swish", 0); err == nil {
+		t.Fatal("Lookup(swish) succeeded")
+	}
+}

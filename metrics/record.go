@@ -1,0 +1,154 @@
+package metrics
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// File names a Recorder writes inside its run directory.
+const (
+	MetricsFile   = "metrics.csv"
+	GradNormsFile = "grad_norms.csv"
+	EpochsFile    = "epochs.csv"
+	SummaryFile   = "summary.json"
+)
+
+// Step is one logged training step.
+type Step struct {
+	Step, Epoch int
+	Loss        float64
+	// BatchAcc is the fraction of the batch classified correctly.
+	BatchAcc float64
+	Norms    Norms
+	// Elapsed is wall-clock seconds since training started.
+	Elapsed float64
+}
+
+// Epoch is the evaluation at the end of one epoch.
+type Epoch struct {
+	Epoch        int     `json:"epoch"`
+	Step         int     `json:"step"`
+	TrainLoss    float64 `json:"train_loss"`
+	TestLoss     float64 `json:"test_loss"`
+	TestAccuracy float64 `json:"test_accuracy"`
+}
+
+// Recorder appends a run's measurements to CSV files in a directory. Every
+// record is written with one system call as soon as it is made, so the
+// files stay complete and parseable if the run stops at any point.
+type Recorder struct {
+	metrics, grads, epochs *os.File
+	buf                    bytes.Buffer
+}
+
+// Create makes dir if needed and starts the run's CSV files in it,
+// replacing earlier ones.
+func Create(dir string) (*Recorder, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create output directory: %w", err)
+	}
+	r := &Recorder{}
+	files := []struct {
+		f      **os.File
+		name   string
+		header string
+	}{
+		{&r.metrics, MetricsFile, "step,epoch,loss,batch_acc,grad_norm,elapsed_s\n"},
+		{&r.grads, GradNormsFile, "step,layer,param,l2\n"},
+		{&r.epochs, EpochsFile, "epoch,step,train_loss,test_loss,test_accuracy\n"},
+	}
+	for _, f := range files {
+		fh, err := os.Create(filepath.Join(dir, f.name))
+		if err == nil {
+			_, err = fh.WriteString(f.header)
+		}
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("create %s: %w", f.name, err)
+		}
+		*f.f = fh
+	}
+	return r, nil
+}
+
+// Step records one logged step in metrics.csv and grad_norms.csv.
+func (r *Recorder) Step(s Step) error {
+	r.buf.Reset()
+	fmt.Fprintf(&r.buf, "%d,%d,%s,%s,%s,%.3f\n", s.Step, s.Epoch, F(s.Loss), F(s.BatchAcc), F(s.Norms.Global), s.Elapsed)
+	if _, err := r.metrics.Write(r.buf.Bytes()); err != nil {
+		return fmt.Errorf("write %s: %w", MetricsFile, err)
+	}
+	r.buf.Reset()
+	for i := range s.Norms.Weight {
+		fmt.Fprintf(&r.buf, "%d,%d,weight,%s\n", s.Step, i, F(s.Norms.Weight[i]))
+		fmt.Fprintf(&r.buf, "%d,%d,bias,%s\n", s.Step, i, F(s.Norms.Bias[i]))
+	}
+	if _, err := r.grads.Write(r.buf.Bytes()); err != nil {
+		return fmt.Errorf("write %s: %w", GradNormsFile, err)
+	}
+	return nil
+}
+
+// Epoch records one end-of-epoch evaluation in epochs.csv.
+func (r *Recorder) Epoch(e Epoch) error {
+	line := fmt.Sprintf("%d,%d,%s,%s,%s\n", e.Epoch, e.Step, F(e.TrainLoss), F(e.TestLoss), F(e.TestAccuracy))
+	if _, err := r.epochs.WriteString(line); err != nil {
+		return fmt.Errorf("write %s: %w", EpochsFile, err)
+	}
+	return nil
+}
+
+// Close closes the files, returning the first error.
+func (r *Recorder) Close() error {
+	var first error
+	for _, f := range []*os.File{r.metrics, r.grads, r.epochs} {
+		if f == nil {
+			continue
+		}
+		if err := f.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// F formats x with the fewest digits that read back to the same float64,
+// so that files written from equal numbers are byte-identical.
+func F(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// WriteJSON writes v as indented JSON to path atomically: it writes a
+// temporary file in the same directory, syncs it and renames it over path.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, append(b, '\n'))
+}
+
+// WriteFileAtomic replaces path with data so that path is either its old
+// content or the new one, never a part.
+func WriteFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err = tmp.Write(data); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,208 @@
+package models
+
+import (
+	"fmt"
+
+	"github.com/gradbench/gradbench/data"
+	"github.com/gradbench/gradbench/graph"
+	"github.com/gradbench/gradbench/metrics"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// evalBatch is the largest batch the forward-only evaluation graph takes.
+const evalBatch = 1000
+
+// Model is a network's parameters with two graphs bound to them: a training
+// graph (loss and gradients) on the training batch size and a forward-only
+// graph for evaluation. Both run on a TapeMachine.
+type Model struct {
+	Spec   graph.Spec
+	Params graph.Params
+	// Init is the initialisation scheme actually used ("auto" resolved).
+	Init string
+
+	train, eval *graph.MLP
+	trainVM     G.VM
+	evalVM      G.VM
+	x, y, ex    *tensor.Dense
+}
+
+// NewModel initialises the network cfg describes for inputs of size in and
+// the given number of classes, and compiles its graphs.
+func NewModel(cfg Config, in, classes, evalRows int) (*Model, error) {
+	act, err := cfg.Activation()
+	if err != nil {
+		return nil, err
+	}
+	dt, err := cfg.DType()
+	if err != nil {
+		return nil, err
+	}
+	spec := graph.Spec{In: in, Depth: cfg.Depth, Width: cfg.Width, Classes: classes, Batch: cfg.Batch, Act: act, Dtype: dt}
+	p, err := InitParams(spec, cfg.Init, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Spec: spec, Params: p, Init: ResolveInit(cfg.Init, act)}
+	if m.train, err = graph.Build(spec, p, true); err != nil {
+		return nil, err
+	}
+	m.x = tensor.New(tensor.Of(dt), tensor.WithShape(spec.Batch, in))
+	m.y = tensor.New(tensor.Of(dt), tensor.WithShape(spec.Batch, classes))
+	m.trainVM = G.NewTapeMachine(m.train.G)
+
+	es := spec
+	es.Batch = min(evalBatch, max(evalRows, 1))
+	if m.eval, err = graph.Build(es, p, false); err != nil {
+		return nil, err
+	}
+	m.ex = tensor.New(tensor.Of(dt), tensor.WithShape(es.Batch, in))
+	m.evalVM = G.NewTapeMachine(m.eval.G)
+	return m, nil
+}
+
+// Close releases the machines.
+func (m *Model) Close() error {
+	m.trainVM.Close()
+	return m.evalVM.Close()
+}
+
+// Backward runs the training graph on one batch (the examples of set at
+// idx): forward pass, loss and backward pass. It returns the loss and the
+// number of examples classified correctly. It does not change the
+// parameters.
+func (m *Model) Backward(set *data.Set, idx []int) (loss float64, correct int, err error) {
+	if len(idx) != m.Spec.Batch {
+		return 0, 0, fmt.Errorf("backward: batch of %d, graph takes %d", len(idx), m.Spec.Batch)
+	}
+	fillImages(m.x, set, idx)
+	fillOneHot(m.y, set, idx)
+	if err := G.Let(m.train.X, m.x); err != nil {
+		return 0, 0, err
+	}
+	if err := G.Let(m.train.Y, m.y); err != nil {
+		return 0, 0, err
+	}
+	m.trainVM.Reset()
+	if err := m.trainVM.RunAll(); err != nil {
+		return 0, 0, fmt.Errorf("run training graph: %w", err)
+	}
+	loss, err = scalarOf(m.train.Loss.Value())
+	if err != nil {
+		return 0, 0, err
+	}
+	correct, _, err = metrics.Scores(m.train.Logits.Value().(tensor.Tensor), labelsAt(set, idx))
+	return loss, correct, err
+}
+
+// Grads returns the gradient values of the last Backward, weights and
+// biases, layer 0 nearest the input. They are the graph's own values: read
+// them before the next Backward.
+func (m *Model) Grads() (w, b []tensor.Tensor) {
+	for i := range m.train.WGrad {
+		w = append(w, m.train.WGrad[i].Value().(tensor.Tensor))
+		b = append(b, m.train.BGrad[i].Value().(tensor.Tensor))
+	}
+	return w, b
+}
+
+// Update applies one optimiser step with the gradients of the last Backward.
+func (m *Model) Update(opt Optimizer) error {
+	params := append(append([]*tensor.Dense{}, m.Params.W...), m.Params.B...)
+	var grads []*tensor.Dense
+	for _, n := range append(append(G.Nodes{}, m.train.WGrad...), m.train.BGrad...) {
+		d, ok := n.Value().(*tensor.Dense)
+		if !ok {
+			return fmt.Errorf("update: gradient %s holds %T", n.Name(), n.Value())
+		}
+		grads = append(grads, d)
+	}
+	return opt.Step(params, grads)
+}
+
+// Evaluate returns the accuracy and mean cross-entropy of the network on
+// set, in batches of the evaluation graph's size; the last batch is padded
+// and its padding ignored.
+func (m *Model) Evaluate(set *data.Set) (acc, loss float64, err error) {
+	if set.N == 0 {
+		return 0, 0, fmt.Errorf("evaluate: empty set")
+	}
+	b := m.eval.Spec.Batch
+	idx := make([]int, b)
+	var correct int
+	var lossSum float64
+	for start := 0; start < set.N; start += b {
+		n := min(b, set.N-start)
+		for i := range idx {
+			idx[i] = start + min(i, n-1) // pad by repeating the last example
+		}
+		fillImages(m.ex, set, idx)
+		if err := G.Let(m.eval.X, m.ex); err != nil {
+			return 0, 0, err
+		}
+		m.evalVM.Reset()
+		if err := m.evalVM.RunAll(); err != nil {
+			return 0, 0, fmt.Errorf("run evaluation graph: %w", err)
+		}
+		c, l, err := metrics.Scores(m.eval.Logits.Value().(tensor.Tensor), labelsAt(set, idx[:n]))
+		if err != nil {
+			return 0, 0, err
+		}
+		correct += c
+		lossSum += l
+	}
+	return float64(correct) / float64(set.N), lossSum / float64(set.N), nil
+}
+
+func labelsAt(set *data.Set, idx []int) []uint8 {
+	out := make([]uint8, len(idx))
+	for i, j := range idx {
+		out[i] = set.Labels[j]
+	}
+	return out
+}
+
+// fillImages copies the examples of set at idx into the rows of t.
+func fillImages(t *tensor.Dense, set *data.Set, idx []int) {
+	switch d := t.Data().(type) {
+	case []float32:
+		for i, j := range idx {
+			copy(d[i*set.Dim:(i+1)*set.Dim], set.Image(j))
+		}
+	case []float64:
+		for i, j := range idx {
+			row := d[i*set.Dim : (i+1)*set.Dim]
+			for k, v := range set.Image(j) {
+				row[k] = float64(v)
+			}
+		}
+	}
+}
+
+// fillOneHot writes the one-hot labels of the examples at idx into t.
+func fillOneHot(t *tensor.Dense, set *data.Set, idx []int) {
+	classes := t.Shape()[1]
+	switch d := t.Data().(type) {
+	case []float32:
+		clear(d)
+		for i, j := range idx {
+			d[i*classes+int(set.Labels[j])] = 1
+		}
+	case []float64:
+		clear(d)
+		for i, j := range idx {
+			d[i*classes+int(set.Labels[j])] = 1
+		}
+	}
+}
+
+func scalarOf(v G.Value) (float64, error) {
+	switch x := v.Data().(type) {
+	case float32:
+		return float64(x), nil
+	case float64:
+		return x, nil
+	}
+	return 0, fmt.Errorf("loss holds %T, want a scalar", v.Data())
+}

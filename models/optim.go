@@ -1,0 +1,128 @@
+package models
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/tensor"
+)
+
+// Optimizer updates parameters in place from their gradients.
+type Optimizer interface {
+	// Step applies one update; params[i] and grads[i] have the same shape.
+	Step(params, grads []*tensor.Dense) error
+}
+
+// optimizers holds the named optimisers, each built for a learning rate.
+var optimizers = map[string]func(lr float64) Optimizer{
+	"sgd":      func(lr float64) Optimizer { return &SGD{LR: lr} },
+	"momentum": func(lr float64) Optimizer { return &SGD{LR: lr, Momentum: 0.9} },
+	"adam":     func(lr float64) Optimizer { return NewAdam(lr) },
+}
+
+// OptimizerNames returns the names of the optimisers.
+func OptimizerNames() []string { return keys(optimizers) }
+
+// NewOptimizer returns the optimiser called name with learning rate lr.
+func NewOptimizer(name string, lr float64) (Optimizer, error) {
+	mk, ok := optimizers[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown optimizer %q", name)
+	}
+	return mk(lr), nil
+}
+
+// SGD is stochastic gradient descent with optional heavy-ball momentum,
+// v ← μ·v + g, w ← w − lr·v (PyTorch's formulation).
+type SGD struct {
+	LR, Momentum float64
+	vel          [][]float64
+}
+
+// Step implements Optimizer.
+func (o *SGD) Step(params, grads []*tensor.Dense) error {
+	if o.Momentum != 0 && o.vel == nil {
+		o.vel = zerosLike(params)
+	}
+	for i := range params {
+		err := update(params[i], grads[i], func(j int, g float64) float64 {
+			if o.Momentum == 0 {
+				return o.LR * g
+			}
+			v := o.Momentum*o.vel[i][j] + g
+			o.vel[i][j] = v
+			return o.LR * v
+		})
+		if err != nil {
+			return fmt.Errorf("sgd param %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// Adam is the Adam optimiser with bias correction (Kingma & Ba), with
+// PyTorch's defaults β1 = 0.9, β2 = 0.999, ε = 1e-8. Moments are kept in
+// float64 whatever the parameters' dtype.
+type Adam struct {
+	LR, Beta1, Beta2, Eps float64
+	t                     int
+	m, v                  [][]float64
+}
+
+// NewAdam returns Adam with learning rate lr and the default constants.
+func NewAdam(lr float64) *Adam { return &Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8} }
+
+// Step implements Optimizer.
+func (o *Adam) Step(params, grads []*tensor.Dense) error {
+	if o.m == nil {
+		o.m, o.v = zerosLike(params), zerosLike(params)
+	}
+	o.t++
+	c1 := 1 - math.Pow(o.Beta1, float64(o.t))
+	c2 := 1 - math.Pow(o.Beta2, float64(o.t))
+	for i := range params {
+		m, v := o.m[i], o.v[i]
+		err := update(params[i], grads[i], func(j int, g float64) float64 {
+			m[j] = o.Beta1*m[j] + (1-o.Beta1)*g
+			v[j] = o.Beta2*v[j] + (1-o.Beta2)*g*g
+			return o.LR * (m[j] / c1) / (math.Sqrt(v[j]/c2) + o.Eps)
+		})
+		if err != nil {
+			return fmt.Errorf("adam param %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func zerosLike(ts []*tensor.Dense) [][]float64 {
+	out := make([][]float64, len(ts))
+	for i, t := range ts {
+		out[i] = make([]float64, t.Shape().TotalSize())
+	}
+	return out
+}
+
+// update sets w[j] −= delta(j, g[j]) for every element.
+func update(w, g *tensor.Dense, delta func(j int, g float64) float64) error {
+	switch wd := w.Data().(type) {
+	case []float32:
+		gd, ok := g.Data().([]float32)
+		if !ok || len(gd) != len(wd) {
+			return fmt.Errorf("gradient %v %v does not match weight %v %v", g.Dtype(), g.Shape(), w.Dtype(), w.Shape())
+		}
+		for j, x := range gd {
+			wd[j] -= float32(delta(j, float64(x)))
+		}
+	case []float64:
+		gd, ok := g.Data().([]float64)
+		if !ok || len(gd) != len(wd) {
+			return fmt.Errorf("gradient %v %v does not match weight %v %v", g.Dtype(), g.Shape(), w.Dtype(), w.Shape())
+		}
+		for j, x := range gd {
+			wd[j] -= delta(j, x)
+		}
+	default:
+		return fmt.Errorf("unsupported dtype %v", w.Dtype())
+	}
+	return nil
+}
