@@ -123,6 +123,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// Layers returns the number of linear layers, Depth+1.
+func (c Config) Layers() int { return c.Depth + 1 }
+
 // DType returns the tensor element type named by c.Dtype.
 func (c Config) DType() (tensor.Dtype, error) {
 	switch c.Dtype {

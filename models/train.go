@@ -82,17 +82,14 @@ func Train(ctx context.Context, cfg Config, ds *data.Dataset, rec *metrics.Recor
 		StepsPerEpoch: train.N / cfg.Batch, Epochs: []metrics.Epoch{}}
 	s.WallClock.Started = time.Now().UTC().Truncate(time.Second)
 	total := s.StepsPerEpoch * cfg.Epochs
-	shuffle := rand.New(rand.NewPCG(cfg.Seed, streamShuffle))
+	rng := rand.New(rand.NewPCG(cfg.Seed, streamShuffle))
 	order := make([]int, train.N)
 	var stepTimes []float64
 	var lastLoss float64
 	start := time.Now()
 
 	for epoch := 1; epoch <= cfg.Epochs && s.DivergedAtStep == nil && ctx.Err() == nil; epoch++ {
-		for i := range order {
-			order[i] = i
-		}
-		shuffle.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		shuffle(rng, order)
 		var epochLoss float64
 		var epochSteps int
 		for b := 0; b < s.StepsPerEpoch && ctx.Err() == nil; b++ {
@@ -181,6 +178,14 @@ func (c Config) Splits(ds *data.Dataset) (train, test *data.Set, err error) {
 		return nil, nil, fmt.Errorf("the test split of %s is empty", ds.Name)
 	}
 	return train, test, nil
+}
+
+// shuffle sets order to a random permutation of 0..len(order)-1.
+func shuffle(rng *rand.Rand, order []int) {
+	for i := range order {
+		order[i] = i
+	}
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -40,14 +40,20 @@ func main() {
 		},
 		// Errors are printed once, by main.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
-			return usageError{err}
-		},
+		OnUsageError:   onUsageError,
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = onUsageError
 	}
 	if err := app.Run(os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "gradbench:", err)
 		os.Exit(exitCode(err))
 	}
+}
+
+// onUsageError marks a flag that cannot be parsed as a usage error.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	return usagef("%v (see gradbench %s --help)", err, c.Command.Name)
 }
 
 func exitCode(err error) int {

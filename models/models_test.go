@@ -1,0 +1,262 @@
+package models
+
+import (
+	"context"
+	"encoding/csv"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/gradbench/gradbench/data"
+	"github.com/gradbench/gradbench/metrics"
+	"gorgonia.org/tensor"
+)
+
+// l2 is an independent float64 Frobenius norm of a gradient tensor.
+func l2(t tensor.Tensor) float64 {
+	var s float64
+	switch d := t.Data().(type) {
+	case []float32:
+		for _, x := range d {
+			s += float64(x) * float64(x)
+		}
+	case []float64:
+		for _, x := range d {
+			s += x * x
+		}
+	}
+	return math.Sqrt(s)
+}
+
+func firstBatch(t *testing.T, cfg Config, ds *data.Dataset) (*Model, []int) {
+	t.Helper()
+	m, err := NewModel(cfg, ds.Train.Dim, ds.Classes, ds.Test.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := make([]int, cfg.Batch)
+	for i := range idx {
+		idx[i] = i
+	}
+	if _, _, err := m.Backward(ds.Train, idx); err != nil {
+		t.Fatal(err)
+	}
+	return m, idx
+}
+
+// TestVanishingAtInit checks the textbook claim at step 0 for a depth-20
+// network with auto initialisation: sigmoid's first-layer weight gradient
+// is over a million times smaller than the last hidden layer's, while
+// ReLU's stays within two orders of magnitude.
+func TestVanishingAtInit(t *testing.T) {
+	ds := data.Synthetic(1, 256, 64)
+	for _, tc := range []struct {
+		act      string
+		min, max float64
+	}{
+		{"sigmoid", 0, 1e-6},
+		{"relu", 0.01, 100},
+	} {
+		cfg := Default()
+		cfg.Act = tc.act
+		m, _ := firstBatch(t, cfg, ds)
+		w, _ := m.Grads()
+		ratio := l2(w[0]) / l2(w[cfg.Depth-1])
+		t.Logf("%s: |dW first| / |dW last hidden| = %.3g", tc.act, ratio)
+		if !(ratio >= tc.min && ratio <= tc.max) {
+			t.Errorf("%s: ratio %.3g, want in [%g, %g]", tc.act, ratio, tc.min, tc.max)
+		}
+		m.Close()
+	}
+}
+
+// TestLogitsMatchLoss checks that the logits read back from the training
+// graph are the ones the loss was computed from.
+func TestLogitsMatchLoss(t *testing.T) {
+	ds := data.Synthetic(2, 256, 64)
+	for _, dtype := range []string{"float32", "float64"} {
+		cfg := Default()
+		cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype = 4, 16, 32, dtype
+		m, idx := firstBatch(t, cfg, ds)
+		loss, _, err := m.Backward(ds.Train, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels := make([]uint8, len(idx))
+		for i, j := range idx {
+			labels[i] = ds.Train.Labels[j]
+		}
+		_, sum, err := metrics.Scores(m.train.Logits.Value().(tensor.Tensor), labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sum / float64(len(idx)); math.Abs(got-loss) > 1e-5*loss {
+			t.Errorf("%s: loss from logits %v, graph loss %v", dtype, got, loss)
+		}
+		m.Close()
+	}
+}
+
+func readGradNorms(t *testing.T, path string) map[[3]string]float64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rows[0]; len(got) != 4 || got[0] != "step" || got[1] != "layer" || got[2] != "param" || got[3] != "l2" {
+		t.Fatalf("header %v", got)
+	}
+	out := map[[3]string]float64{}
+	for _, r := range rows[1:] {
+		v, err := strconv.ParseFloat(r[3], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[[3]string{r[0], r[1], r[2]}] = v
+	}
+	return out
+}
+
+// TestRecordedNormsReplay trains a few steps, then replays them step by step
+// on a fresh model and checks that each recorded norm equals the norm of
+// the gradient at the weights before that step's update.
+func TestRecordedNormsReplay(t *testing.T) {
+	ds := data.Synthetic(3, 256, 64)
+	cfg := Default()
+	cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype, cfg.Epochs = 5, 16, 64, "float64", 1
+	dir := t.TempDir()
+	rec, err := metrics.Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Train(context.Background(), cfg, ds, rec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Close()
+	recorded := readGradNorms(t, filepath.Join(dir, metrics.GradNormsFile))
+	if want := s.Steps * cfg.Layers() * 2; len(recorded) != want {
+		t.Fatalf("%d recorded norms, want %d", len(recorded), want)
+	}
+
+	m, err := NewModel(cfg, ds.Train.Dim, ds.Classes, ds.Test.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	opt, _ := NewOptimizer(cfg.Optimizer, cfg.LR)
+	order := make([]int, ds.Train.N)
+	shuffle(rand.New(rand.NewPCG(cfg.Seed, streamShuffle)), order)
+	for step := 1; step <= s.Steps; step++ {
+		if _, _, err := m.Backward(ds.Train, order[(step-1)*cfg.Batch:step*cfg.Batch]); err != nil {
+			t.Fatal(err)
+		}
+		w, b := m.Grads()
+		for i := range w {
+			for param, g := range map[string]tensor.Tensor{"weight": w[i], "bias": b[i]} {
+				key := [3]string{strconv.Itoa(step), strconv.Itoa(i), param}
+				want := l2(g)
+				if got := recorded[key]; math.Abs(got-want) > 1e-12*want {
+					t.Errorf("step %d layer %d %s: recorded %v, recomputed %v", step, i, param, got, want)
+				}
+			}
+		}
+		if err := m.Update(opt); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestTrainLearnsMNIST trains a depth-20 network briefly on a real MNIST
+// subset: the loss must fall and test accuracy must beat chance.
+func TestTrainLearnsMNIST(t *testing.T) {
+	ds := loadMNIST(t)
+	for _, act := range []string{"relu", "gelu"} {
+		cfg := Default()
+		cfg.Act, cfg.Batch, cfg.TrainSize, cfg.TestSize = act, 64, 3200, 1000
+		rec, err := metrics.Create(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Train(context.Background(), cfg, ds, rec, nil)
+		rec.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := s.Epochs[0].TrainLoss // mean over the epoch
+		t.Logf("%s: %d steps, epoch loss %.3f, final loss %.3f, test accuracy %.3f", act, s.Steps, first, *s.FinalLoss, *s.TestAccuracy)
+		if *s.FinalLoss >= math.Log(10) || *s.FinalLoss >= first {
+			t.Errorf("%s: final loss %.3f, want below ln 10 and below the epoch mean %.3f", act, *s.FinalLoss, first)
+		}
+		if *s.TestAccuracy < 0.3 {
+			t.Errorf("%s: test accuracy %.3f, want at least 3× chance (0.1)", act, *s.TestAccuracy)
+		}
+	}
+}
+
+// loadMNIST returns the real MNIST from the repository's datasets folder.
+// It fails under CI (which runs make data first) and skips elsewhere.
+func loadMNIST(t *testing.T) *data.Dataset {
+	t.Helper()
+	ds, err := data.Load("mnist", filepath.Join("..", "datasets"))
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	return ds
+}
+
+func TestPresetSeed(t *testing.T) {
+	cfg := Default()
+	if err := cfg.ApplyPreset("seed"); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Depth != 21 || cfg.Width != 128 || cfg.Init != "torch-default" || cfg.Epochs != 3 || cfg.Batch != 128 || cfg.LR != 1e-3 || cfg.Optimizer != "adam" {
+		t.Errorf("preset seed gave %+v", cfg)
+	}
+	// 22 linear layers: 784→128, 20 × 128→128, 128→10.
+	if cfg.Layers() != 22 {
+		t.Errorf("preset seed has %d linear layers, want 22", cfg.Layers())
+	}
+	if err := cfg.ApplyPreset("nope"); err == nil {
+		t.Error("unknown preset accepted")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"act", func(c *Config) { c.Act = "swish" }},
+		{"depth", func(c *Config) { c.Depth = 0 }},
+		{"width", func(c *Config) { c.Width = -1 }},
+		{"batch", func(c *Config) { c.Batch = 0 }},
+		{"epochs", func(c *Config) { c.Epochs = 0 }},
+		{"lr zero", func(c *Config) { c.LR = 0 }},
+		{"lr nan", func(c *Config) { c.LR = math.NaN() }},
+		{"optimizer", func(c *Config) { c.Optimizer = "rmsprop" }},
+		{"init", func(c *Config) { c.Init = "orthogonal" }},
+		{"dtype", func(c *Config) { c.Dtype = "float16" }},
+		{"log-every", func(c *Config) { c.LogEvery = 0 }},
+	} {
+		cfg := Default()
+		tc.edit(&cfg)
+		if err := cfg.Validate(); err == nil {
+			t.Errorf("%s: invalid config accepted", tc.name)
+		}
+	}
+	if err := Default().Validate(); err != nil {
+		t.Errorf("default config: %v", err)
+	}
+}
