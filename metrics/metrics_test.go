@@ -1,0 +1,148 @@
+package metrics
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gorgonia.org/tensor"
+)
+
+func TestL2(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		t    tensor.Tensor
+		want float64
+	}{
+		{"float64 3-4-5", tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{3, 4})), 5},
+		{"float32 matrix", tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{1, 1, 1, 1})), 2},
+		{"zeros", tensor.New(tensor.WithShape(3), tensor.WithBacking([]float64{0, 0, 0})), 0},
+		// Squares of 1e30 overflow float32 but not the float64 accumulator.
+		{"float32 large", tensor.New(tensor.WithShape(2), tensor.WithBacking([]float32{3e30, 4e30})), 5e30},
+	} {
+		got, err := L2(tc.t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-tc.want) > 1e-6*math.Max(1, tc.want) {
+			t.Errorf("%s: L2 = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if _, err := L2(tensor.New(tensor.WithShape(2), tensor.WithBacking([]int{1, 2}))); err == nil {
+		t.Error("L2 of an int tensor succeeded")
+	}
+}
+
+func TestGradNorms(t *testing.T) {
+	w := []tensor.Tensor{
+		tensor.New(tensor.WithShape(1, 2), tensor.WithBacking([]float64{3, 4})),
+		tensor.New(tensor.WithShape(1, 1), tensor.WithBacking([]float64{1e-3})),
+	}
+	b := []tensor.Tensor{
+		tensor.New(tensor.WithShape(1, 2), tensor.WithBacking([]float64{0, 12})),
+		tensor.New(tensor.WithShape(1, 1), tensor.WithBacking([]float64{0})),
+	}
+	n, err := GradNorms(w, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Norms{Weight: []float64{5, 1e-3}, Bias: []float64{12, 0}, Global: math.Sqrt(25 + 144 + 1e-6)}
+	for i := range want.Weight {
+		if math.Abs(n.Weight[i]-want.Weight[i]) > 1e-15 || math.Abs(n.Bias[i]-want.Bias[i]) > 1e-15 {
+			t.Errorf("layer %d: got %v/%v, want %v/%v", i, n.Weight[i], n.Bias[i], want.Weight[i], want.Bias[i])
+		}
+	}
+	if math.Abs(n.Global-want.Global) > 1e-12 || math.Abs(n.Ratio()-5000) > 1e-9 || !n.Finite() {
+		t.Errorf("global %v ratio %v", n.Global, n.Ratio())
+	}
+	w[0].Data().([]float64)[0] = math.NaN()
+	if n, _ := GradNorms(w, b); n.Finite() {
+		t.Error("norms with a NaN reported finite")
+	}
+	if _, err := GradNorms(w, b[:1]); err == nil {
+		t.Error("mismatched layers accepted")
+	}
+}
+
+func TestScores(t *testing.T) {
+	logits := tensor.New(tensor.WithShape(3, 3), tensor.WithBacking([]float32{
+		2, 1, 0,
+		0, 0, 5,
+		1, 1, 1, // padding row, not scored
+	}))
+	correct, loss, err := Scores(logits, []uint8{0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lse := func(xs ...float64) float64 {
+		var s float64
+		for _, x := range xs {
+			s += math.Exp(x)
+		}
+		return math.Log(s)
+	}
+	want := (lse(2, 1, 0) - 2) + (lse(0, 0, 5) - 0)
+	if correct != 1 || math.Abs(loss-want) > 1e-6 {
+		t.Errorf("Scores = %d, %v; want 1, %v", correct, loss, want)
+	}
+	if _, _, err := Scores(logits, []uint8{0, 0, 0, 0}); err == nil {
+		t.Error("more labels than rows accepted")
+	}
+}
+
+func TestRecorder(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r, err := Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := Norms{Weight: []float64{0.5, 1e-9}, Bias: []float64{0.25, 0}, Global: 0.75}
+	if err := r.Step(Step{Step: 1, Epoch: 1, Loss: 2.302585092994046, BatchAcc: 0.125, Norms: n, Elapsed: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Epoch(Epoch{Epoch: 1, Step: 1, TrainLoss: 2.3, TestLoss: 2.2, TestAccuracy: 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	// Files are complete before Close.
+	for name, want := range map[string]string{
+		MetricsFile:   "step,epoch,loss,batch_acc,grad_norm,elapsed_s\n1,1,2.302585092994046,0.125,0.75,0.500\n",
+		GradNormsFile: "step,layer,param,l2\n1,0,weight,0.5\n1,0,bias,0.25\n1,1,weight,1e-09\n1,1,bias,0\n",
+		EpochsFile:    "epoch,step,train_loss,test_loss,test_accuracy\n1,1,2.3,2.2,0.5\n",
+	} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != want {
+			t.Errorf("%s:\n%s\nwant\n%s", name, b, want)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWriteJSONAtomic(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "summary.json")
+	if err := WriteJSON(path, map[string]int{"steps": 3}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), `"steps": 3`) {
+		t.Errorf("got %s", b)
+	}
+	// A value that cannot be encoded leaves the old file in place.
+	if err := WriteJSON(path, math.NaN()); err == nil {
+		t.Error("NaN encoded")
+	}
+	if b2, _ := os.ReadFile(path); string(b2) != string(b) {
+		t.Error("failed write changed the file")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("temporary files left: %v", entries)
+	}
+}
