@@ -1,0 +1,176 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Verdict classifies the gradient flow of a run.
+type Verdict string
+
+// Verdicts, from the per-layer gain g (see Gain): vanishing when g <
+// VanishingBelow, exploding when g > ExplodingAbove, healthy between.
+const (
+	Vanishing Verdict = "vanishing"
+	Healthy   Verdict = "healthy"
+	Exploding Verdict = "exploding"
+	Unknown   Verdict = "n/a"
+
+	// Over 20 layers, a gain of 0.8 shrinks the gradient ~70× from the
+	// last hidden layer to the first; 1.25 grows it ~70×.
+	VanishingBelow = 0.8
+	ExplodingAbove = 1.25
+)
+
+// Judge returns the verdict for a per-layer gain.
+func Judge(gain float64) Verdict {
+	switch {
+	case math.IsNaN(gain):
+		return Unknown
+	case gain < VanishingBelow:
+		return Vanishing
+	case gain > ExplodingAbove:
+		return Exploding
+	}
+	return Healthy
+}
+
+// Gain returns the per-layer backward gain of the weight-gradient norms w
+// (index 0 nearest the input, len(w)-1 the output layer): the geometric
+// mean over adjacent hidden layers l, l+1 of ‖∇W_l‖ / ‖∇W_{l+1}‖, taken over
+// the hidden layers 1 … len(w)-2 whose weights are all width × width.
+// A gain below 1 means gradients shrink toward the input. It is NaN when
+// there are fewer than two such layers or a norm is zero or not finite.
+func Gain(w []float64) float64 {
+	lo, hi := 1, len(w)-2
+	if hi-lo < 1 {
+		return math.NaN()
+	}
+	a, b := w[lo], w[hi]
+	if !(a > 0 && b > 0) || math.IsInf(a, 0) || math.IsInf(b, 0) {
+		return math.NaN()
+	}
+	// The product of adjacent ratios telescopes to w[lo]/w[hi].
+	return math.Pow(a/b, 1/float64(hi-lo))
+}
+
+// Row is one run's line in a results table.
+type Row struct {
+	Act          string
+	TestAccuracy *float64
+	FinalLoss    *float64
+	// RatioStart and RatioEnd are the first-layer over output-layer
+	// weight-gradient norm at the first and last logged step.
+	RatioStart, RatioEnd *float64
+	// GainStart and GainEnd are the measured per-layer gains at the first
+	// and last logged step; Predicted is the mean-field gain at
+	// initialisation.
+	GainStart, GainEnd, Predicted float64
+	// Saturated and Dead are the mean fractions over hidden layers at the
+	// first and last logged step.
+	SaturatedStart, SaturatedEnd, DeadStart, DeadEnd float64
+	Verdict                                          Verdict
+	MsPerStep                                        float64
+	DivergedAt                                       *int
+}
+
+// Summarize returns r's results-table row. The verdict is taken from the
+// gain at the first logged step, where the network is as initialised.
+func Summarize(r *Run) Row {
+	row := Row{Act: r.Info.Config.Act, TestAccuracy: r.Info.TestAccuracy, FinalLoss: r.Info.FinalLoss,
+		RatioStart: r.Info.GradRatioFirst, RatioEnd: r.Info.GradRatioLast, MsPerStep: r.Info.MsPerStep,
+		DivergedAt: r.Info.DivergedAtStep, GainStart: math.NaN(), GainEnd: math.NaN(), Predicted: math.NaN()}
+	if p := r.Info.PredictedGain; p != nil {
+		row.Predicted = *p
+	}
+	if n := len(r.Steps); n > 0 {
+		first, last := r.Steps[0], r.Steps[n-1]
+		row.GainStart, row.GainEnd = Gain(first.Norms.Weight), Gain(last.Norms.Weight)
+		row.SaturatedStart, row.DeadStart = meanStats(r.StatsAt(first.Step))
+		row.SaturatedEnd, row.DeadEnd = meanStats(r.StatsAt(last.Step))
+	}
+	row.Verdict = Judge(row.GainStart)
+	return row
+}
+
+func meanStats(s []Stats) (saturated, dead float64) {
+	if len(s) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	for _, x := range s {
+		saturated += x.Saturated
+		dead += x.Dead
+	}
+	return saturated / float64(len(s)), dead / float64(len(s))
+}
+
+// TableHeader names the columns of Table.
+var TableHeader = []string{"activation", "test acc", "final loss", "ratio first/last (start)", "ratio first/last (end)",
+	"gain (start)", "gain predicted", "gain (end)", "saturated start→end", "dead start→end", "verdict", "ms/step"}
+
+// Cells returns the row formatted as TableHeader's columns.
+func (r Row) Cells() []string {
+	p := func(x *float64, f string) string {
+		if x == nil {
+			return "n/a"
+		}
+		return fmt.Sprintf(f, *x)
+	}
+	g := func(x float64, f string) string {
+		if math.IsNaN(x) {
+			return "n/a"
+		}
+		return fmt.Sprintf(f, x)
+	}
+	loss := p(r.FinalLoss, "%.4f")
+	if r.DivergedAt != nil {
+		loss = fmt.Sprintf("diverged at step %d", *r.DivergedAt)
+	}
+	return []string{r.Act, p(r.TestAccuracy, "%.4f"), loss, p(r.RatioStart, "%.3g"), p(r.RatioEnd, "%.3g"),
+		g(r.GainStart, "%.3f"), g(r.Predicted, "%.3f"), g(r.GainEnd, "%.3f"),
+		g(r.SaturatedStart, "%.3f") + "→" + g(r.SaturatedEnd, "%.3f"),
+		g(r.DeadStart, "%.3f") + "→" + g(r.DeadEnd, "%.3f"),
+		string(r.Verdict), fmt.Sprintf("%.1f", r.MsPerStep)}
+}
+
+// Markdown returns rows as a Markdown table.
+func Markdown(rows []Row) string {
+	var b strings.Builder
+	line := func(cells []string) { b.WriteString("| " + strings.Join(cells, " | ") + " |\n") }
+	line(TableHeader)
+	sep := make([]string, len(TableHeader))
+	for i := range sep {
+		sep[i] = "---"
+	}
+	line(sep)
+	for _, r := range rows {
+		line(r.Cells())
+	}
+	return b.String()
+}
+
+// Text returns rows as an aligned plain-text table.
+func Text(rows []Row) string {
+	all := [][]string{TableHeader}
+	for _, r := range rows {
+		all = append(all, r.Cells())
+	}
+	width := make([]int, len(TableHeader))
+	for _, cells := range all {
+		for i, c := range cells {
+			width[i] = max(width[i], len([]rune(c)))
+		}
+	}
+	var b strings.Builder
+	for _, cells := range all {
+		for i, c := range cells {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			b.WriteString(c + strings.Repeat(" ", width[i]-len([]rune(c))))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
