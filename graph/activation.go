@@ -20,7 +20,14 @@ type Activation struct {
 	Saturating bool
 	// MaxSlope is the largest value of φ′ over the real line.
 	MaxSlope float64
+	// SaturatesBeyond is the |x| beyond which φ′(x) is below
+	// SaturationLevel·MaxSlope; 0 for activations that do not saturate.
+	SaturatesBeyond float64
 }
+
+// SaturationLevel is the fraction of its maximum below which a saturating
+// activation's derivative counts as saturated.
+const SaturationLevel = 0.05
 
 // DefaultLeakySlope is the negative-side slope of leakyrelu unless set.
 const DefaultLeakySlope = 0.01
@@ -29,10 +36,15 @@ const DefaultLeakySlope = 0.01
 // the activation for a given leaky slope (ignored by all but leakyrelu).
 var activations = map[string]func(slope float64) Activation{
 	"sigmoid": func(float64) Activation {
-		return Activation{Name: "sigmoid", Apply: G.Sigmoid, Saturating: true, MaxSlope: 0.25}
+		// σ′ = s(1−s) = 0.05·0.25 where s = (1+√0.95)/2.
+		s := (1 + math.Sqrt(1-4*SaturationLevel*0.25)) / 2
+		return Activation{Name: "sigmoid", Apply: G.Sigmoid, Saturating: true, MaxSlope: 0.25,
+			SaturatesBeyond: math.Log(s / (1 - s))}
 	},
 	"tanh": func(float64) Activation {
-		return Activation{Name: "tanh", Apply: G.Tanh, Saturating: true, MaxSlope: 1}
+		// tanh′ = 1−t² = 0.05 where t = √0.95.
+		return Activation{Name: "tanh", Apply: G.Tanh, Saturating: true, MaxSlope: 1,
+			SaturatesBeyond: math.Atanh(math.Sqrt(1 - SaturationLevel))}
 	},
 	"relu": func(float64) Activation {
 		return Activation{Name: "relu", Apply: G.Rectify, MaxSlope: 1}

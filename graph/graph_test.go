@@ -293,3 +293,59 @@ func TestLookupUnknown(t *testing.T) {
 		t.Fatal("Lookup(swish) succeeded")
 	}
 }
+
+// TestEvaluate checks the symbolic derivatives against the analytic ones
+// and the saturation thresholds against the derivatives.
+func TestEvaluate(t *testing.T) {
+	sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+	deriv := map[string]func(float64) float64{
+		"sigmoid": func(x float64) float64 { return sig(x) * (1 - sig(x)) },
+		"tanh":    func(x float64) float64 { return 1 - math.Tanh(x)*math.Tanh(x) },
+		"relu": func(x float64) float64 {
+			if x > 0 {
+				return 1
+			}
+			return 0
+		},
+		"leakyrelu": func(x float64) float64 {
+			if x > 0 {
+				return 1
+			}
+			return 0.01
+		},
+		"gelu": func(x float64) float64 {
+			return 0.5*(1+math.Erf(x/math.Sqrt2)) + x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi)
+		},
+	}
+	var xs []float64
+	for x := -5.0; x <= 5; x += 0.01 {
+		if math.Abs(x) > 1e-9 { // φ′ is undefined at the kink
+			xs = append(xs, x)
+		}
+	}
+	for _, name := range Names() {
+		act, _ := Lookup(name, DefaultLeakySlope)
+		_, dys, err := Evaluate(act, xs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		peak := 0.0
+		for i, x := range xs {
+			if want := deriv[name](x); math.Abs(dys[i]-want) > 1e-12 {
+				t.Fatalf("%s′(%v) = %v, want %v", name, x, dys[i], want)
+			}
+			peak = math.Max(peak, dys[i])
+		}
+		if math.Abs(peak-act.MaxSlope) > 1e-3 {
+			t.Errorf("%s: peak derivative %v, MaxSlope %v", name, peak, act.MaxSlope)
+		}
+		if act.SaturatesBeyond > 0 {
+			_, d, _ := Evaluate(act, []float64{act.SaturatesBeyond, -act.SaturatesBeyond})
+			for _, v := range d {
+				if want := SaturationLevel * act.MaxSlope; math.Abs(v-want) > 1e-12 {
+					t.Errorf("%s: φ′ at the saturation threshold is %v, want %v", name, v, want)
+				}
+			}
+		}
+	}
+}

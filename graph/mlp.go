@@ -49,8 +49,12 @@ type MLP struct {
 	X, Y *G.Node
 	// W and B are the parameter nodes, layer 0 nearest the input.
 	W, B []*G.Node
-	// Pre holds the pre-activation of each hidden layer.
+	// Pre holds the pre-activation node of each hidden layer.
 	Pre []*G.Node
+	// PreValues holds, after a machine runs a training graph, a copy of
+	// each hidden layer's pre-activation taken when it was computed (the
+	// node's own value may be overwritten later in the run).
+	PreValues []G.Value
 	// Logits is the output of the last linear layer.
 	Logits *G.Node
 	// Loss is the mean cross-entropy; nil in a forward-only graph.
@@ -99,6 +103,10 @@ func Build(spec Spec, p Params, train bool) (*MLP, error) {
 	}
 	if !train {
 		return m, nil
+	}
+	m.PreValues = make([]G.Value, len(m.Pre))
+	for i, z := range m.Pre {
+		G.Read(z, &m.PreValues[i])
 	}
 	m.Y = G.NewMatrix(g, spec.Dtype, G.WithShape(spec.Batch, spec.Classes), G.WithName("y"))
 	logp, err := LogSoftmax(m.Logits)

@@ -146,3 +146,70 @@ func TestWriteJSONAtomic(t *testing.T) {
 		t.Errorf("temporary files left: %v", entries)
 	}
 }
+
+func TestActStats(t *testing.T) {
+	// 3 examples × 4 units; unit 1 is ≤ 0 for every example, unit 3 too.
+	h := tensor.New(tensor.WithShape(3, 4), tensor.WithBacking([]float64{
+		1, -1, 5, 0,
+		-2, -3, 0.5, -1,
+		3, 0, -6, -2,
+	}))
+	for _, tc := range []struct {
+		name      string
+		beyond    float64
+		countDead bool
+		sat, dead float64
+	}{
+		{"saturating", 2.5, false, 4.0 / 12, 0}, // 5, -3, 3, -6
+		{"rectifier", 0, true, 0, 0.5},
+	} {
+		s, err := ActStats(h, tc.beyond, tc.countDead)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mean := (1 - 1 + 5 + 0 - 2 - 3 + 0.5 - 1 + 3 + 0 - 6 - 2) / 12.0
+		if math.Abs(s.Mean-mean) > 1e-12 || s.Saturated != tc.sat || s.Dead != tc.dead {
+			t.Errorf("%s: got %+v, want mean %v saturated %v dead %v", tc.name, s, mean, tc.sat, tc.dead)
+		}
+	}
+	if _, err := ActStats(tensor.New(tensor.WithShape(4), tensor.WithBacking([]float64{1, 2, 3, 4})), 0, true); err == nil {
+		t.Error("vector accepted")
+	}
+}
+
+func TestGainAndVerdict(t *testing.T) {
+	geo := func(g float64, n int) []float64 {
+		w := make([]float64, n)
+		for i := range w {
+			w[i] = math.Pow(g, float64(n-1-i)) // w[i]/w[i+1] = g
+		}
+		return w
+	}
+	for _, tc := range []struct {
+		name string
+		w    []float64
+		gain float64
+		want Verdict
+	}{
+		{"vanishing", geo(0.25, 22), 0.25, Vanishing},
+		{"healthy", geo(1, 22), 1, Healthy},
+		{"healthy shrinking", geo(0.9, 22), 0.9, Healthy},
+		{"exploding", geo(2, 22), 2, Exploding},
+		{"too shallow", []float64{1, 2, 3}, math.NaN(), Unknown},
+		{"zero norm", append([]float64{1, 0}, geo(1, 5)...), math.NaN(), Unknown},
+	} {
+		g := Gain(tc.w)
+		if !(math.IsNaN(g) && math.IsNaN(tc.gain)) && math.Abs(g-tc.gain) > 1e-9 {
+			t.Errorf("%s: gain %v, want %v", tc.name, g, tc.gain)
+		}
+		if v := Judge(g); v != tc.want {
+			t.Errorf("%s: verdict %s, want %s", tc.name, v, tc.want)
+		}
+	}
+	// The output and first layers are left out: only hidden 1…n-2 count.
+	w := geo(1, 10)
+	w[0], w[9] = 1e-9, 1e9
+	if g := Gain(w); math.Abs(g-1) > 1e-12 {
+		t.Errorf("gain %v depends on the first or output layer", g)
+	}
+}

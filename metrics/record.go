@@ -41,8 +41,8 @@ type Epoch struct {
 // record is written with one system call as soon as it is made, so the
 // files stay complete and parseable if the run stops at any point.
 type Recorder struct {
-	metrics, grads, epochs *os.File
-	buf                    bytes.Buffer
+	metrics, grads, epochs, stats *os.File
+	buf                           bytes.Buffer
 }
 
 // Create makes dir if needed and starts the run's CSV files in it,
@@ -60,6 +60,7 @@ func Create(dir string) (*Recorder, error) {
 		{&r.metrics, MetricsFile, "step,epoch,loss,batch_acc,grad_norm,elapsed_s\n"},
 		{&r.grads, GradNormsFile, "step,layer,param,l2\n"},
 		{&r.epochs, EpochsFile, "epoch,step,train_loss,test_loss,test_accuracy\n"},
+		{&r.stats, StatsFile, statsHeader},
 	}
 	for _, f := range files {
 		fh, err := os.Create(filepath.Join(dir, f.name))
@@ -93,6 +94,19 @@ func (r *Recorder) Step(s Step) error {
 	return nil
 }
 
+// Stats records the activation statistics of one logged step in
+// act_stats.csv.
+func (r *Recorder) Stats(stats []Stats) error {
+	r.buf.Reset()
+	for _, s := range stats {
+		fmt.Fprintf(&r.buf, "%d,%d,%s,%s,%s,%s\n", s.Step, s.Layer, F(s.Mean), F(s.Std), F(s.Saturated), F(s.Dead))
+	}
+	if _, err := r.stats.Write(r.buf.Bytes()); err != nil {
+		return fmt.Errorf("write %s: %w", StatsFile, err)
+	}
+	return nil
+}
+
 // Epoch records one end-of-epoch evaluation in epochs.csv.
 func (r *Recorder) Epoch(e Epoch) error {
 	line := fmt.Sprintf("%d,%d,%s,%s,%s\n", e.Epoch, e.Step, F(e.TrainLoss), F(e.TestLoss), F(e.TestAccuracy))
@@ -105,7 +119,7 @@ func (r *Recorder) Epoch(e Epoch) error {
 // Close closes the files, returning the first error.
 func (r *Recorder) Close() error {
 	var first error
-	for _, f := range []*os.File{r.metrics, r.grads, r.epochs} {
+	for _, f := range []*os.File{r.metrics, r.grads, r.epochs, r.stats} {
 		if f == nil {
 			continue
 		}

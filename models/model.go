@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/graph"
@@ -205,4 +206,73 @@ func scalarOf(v G.Value) (float64, error) {
 		return x, nil
 	}
 	return 0, fmt.Errorf("loss holds %T, want a scalar", v.Data())
+}
+
+// Stats returns the activation statistics of every hidden layer for the
+// batch of the last Backward, labelled with step.
+func (m *Model) Stats(step int) ([]metrics.Stats, error) {
+	act := m.Spec.Act
+	out := make([]metrics.Stats, len(m.train.PreValues))
+	for i, v := range m.train.PreValues {
+		t, ok := v.(tensor.Tensor)
+		if !ok {
+			return nil, fmt.Errorf("stats: layer %d pre-activation holds %T", i, v)
+		}
+		s, err := metrics.ActStats(t, act.SaturatesBeyond, !act.Saturating)
+		if err != nil {
+			return nil, fmt.Errorf("layer %d: %w", i, err)
+		}
+		s.Step, s.Layer = step, i
+		out[i] = s
+	}
+	return out, nil
+}
+
+// PredictedGain returns the mean-field prediction of the per-layer
+// backward gain of the weight-gradient norms for the current weights and
+// the pre-activations of the last Backward: the geometric mean over hidden
+// layers l = 1 … depth−2 of √χ_l, where χ_l = σ²_w·E[φ′(h_l)²],
+// σ²_w = fan_in·mean(W²) of layer l+1 and h_l ranges over layer l's
+// pre-activations. χ is the gain of squared norms, so √χ compares with
+// metrics.Gain. It is NaN for networks of fewer than 3 hidden layers.
+func (m *Model) PredictedGain() (float64, error) {
+	depth := m.Spec.Depth
+	if depth < 3 {
+		return math.NaN(), nil
+	}
+	var logSum float64
+	for l := 1; l <= depth-2; l++ {
+		h := toFloat64s(m.train.PreValues[l].Data())
+		_, d, err := graph.Evaluate(m.Spec.Act, h)
+		if err != nil {
+			return 0, err
+		}
+		var e, v float64
+		for _, x := range d {
+			e += x * x
+		}
+		e /= float64(len(d))
+		w := toFloat64s(m.Params.W[l+1].Data())
+		for _, x := range w {
+			v += x * x
+		}
+		v /= float64(len(w))
+		fanIn := float64(m.Params.W[l+1].Shape()[0])
+		logSum += 0.5 * math.Log(fanIn*v*e)
+	}
+	return math.Exp(logSum / float64(depth-2)), nil
+}
+
+func toFloat64s(d any) []float64 {
+	switch x := d.(type) {
+	case []float64:
+		return x
+	case []float32:
+		out := make([]float64, len(x))
+		for i, v := range x {
+			out[i] = float64(v)
+		}
+		return out
+	}
+	return nil
 }

@@ -260,3 +260,62 @@ func TestValidate(t *testing.T) {
 		t.Errorf("default config: %v", err)
 	}
 }
+
+// TestPreValues checks the recorded pre-activations against a forward
+// pass computed here from the same weights.
+func TestPreValues(t *testing.T) {
+	ds := data.Synthetic(4, 128, 16)
+	cfg := Default()
+	cfg.Act, cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype = "tanh", 4, 8, 16, "float64"
+	m, idx := firstBatch(t, cfg, ds)
+	defer m.Close()
+	h := make([][]float64, len(idx))
+	for i, j := range idx {
+		for _, v := range ds.Train.Image(j) {
+			h[i] = append(h[i], float64(v))
+		}
+	}
+	for l := 0; l < cfg.Depth; l++ {
+		w := m.Params.W[l].Data().([]float64)
+		b := m.Params.B[l].Data().([]float64)
+		in, out := m.Spec.LayerShape(l)
+		got := m.train.PreValues[l].Data().([]float64)
+		for i := range h {
+			z := make([]float64, out)
+			for k := 0; k < out; k++ {
+				z[k] = b[k]
+				for j := 0; j < in; j++ {
+					z[k] += h[i][j] * w[j*out+k]
+				}
+				if d := math.Abs(got[i*out+k] - z[k]); d > 1e-9 {
+					t.Fatalf("layer %d row %d unit %d: pre-activation %v, want %v", l, i, k, got[i*out+k], z[k])
+				}
+				z[k] = math.Tanh(z[k])
+			}
+			h[i] = z
+		}
+	}
+}
+
+// TestPredictedGain checks the mean-field prediction on the textbook
+// cases: ReLU with He init keeps χ = 2·½ = 1; sigmoid with Xavier init is
+// at most 0.25 per layer.
+func TestPredictedGain(t *testing.T) {
+	ds := data.Synthetic(5, 256, 16)
+	for _, tc := range []struct {
+		act      string
+		min, max float64
+	}{{"relu", 0.9, 1.1}, {"sigmoid", 0.2, 0.25}} {
+		cfg := Default()
+		cfg.Act, cfg.Depth = tc.act, 8
+		m, _ := firstBatch(t, cfg, ds)
+		g, err := m.PredictedGain()
+		m.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g < tc.min || g > tc.max {
+			t.Errorf("%s: predicted gain %.3f, want in [%g, %g]", tc.act, g, tc.min, tc.max)
+		}
+	}
+}

@@ -36,10 +36,14 @@ type Summary struct {
 	LastLoggedStep  int      `json:"last_logged_step"`
 	GradRatioFirst  *float64 `json:"grad_ratio_first"`
 	GradRatioLast   *float64 `json:"grad_ratio_last"`
-	DivergedAtStep  *int     `json:"diverged_at_step"`
-	DivergedReason  string   `json:"diverged_reason,omitempty"`
-	MsPerStep       float64  `json:"ms_per_step"`
-	WallClock       Wall     `json:"wall_clock"`
+	// PredictedGain is the mean-field per-layer backward gain at
+	// initialisation (Model.PredictedGain), to compare with
+	// metrics.Gain of the first step's norms.
+	PredictedGain  *float64 `json:"predicted_gain"`
+	DivergedAtStep *int     `json:"diverged_at_step"`
+	DivergedReason string   `json:"diverged_reason,omitempty"`
+	MsPerStep      float64  `json:"ms_per_step"`
+	WallClock      Wall     `json:"wall_clock"`
 }
 
 // Wall holds a run's wall-clock fields.
@@ -113,11 +117,25 @@ func Train(ctx context.Context, cfg Config, ds *data.Dataset, rec *metrics.Recor
 					Elapsed: time.Since(start).Seconds()}); err != nil {
 					return s, err
 				}
+				stats, err := m.Stats(step)
+				if err != nil {
+					return s, fmt.Errorf("step %d: %w", step, err)
+				}
+				if err := rec.Stats(stats); err != nil {
+					return s, err
+				}
 				r := norms.Ratio()
 				if s.GradRatioFirst == nil {
 					s.FirstLoggedStep, s.GradRatioFirst = step, num(r)
 				}
 				s.LastLoggedStep, s.GradRatioLast = step, num(r)
+			}
+			if step == 1 {
+				g, err := m.PredictedGain()
+				if err != nil {
+					return s, fmt.Errorf("predicted gain: %w", err)
+				}
+				s.PredictedGain = num(g)
 			}
 			s.Steps = step
 			lastLoss = loss

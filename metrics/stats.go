@@ -1,0 +1,60 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/tensor"
+)
+
+// ActStats returns the statistics of one hidden layer's pre-activations h,
+// a (batch × units) matrix. A pre-activation counts as saturated when
+// saturatesBeyond > 0 and |h| > saturatesBeyond; when countDead is true, a
+// unit counts as dead when its h ≤ 0 for every row of the batch.
+func ActStats(h tensor.Tensor, saturatesBeyond float64, countDead bool) (Stats, error) {
+	s := h.Shape()
+	if len(s) != 2 || s[0] == 0 || s[1] == 0 {
+		return Stats{}, fmt.Errorf("activation stats: shape %v, want a non-empty matrix", s)
+	}
+	rows, cols := s[0], s[1]
+	var xs []float64
+	switch d := h.Data().(type) {
+	case []float32:
+		xs = make([]float64, len(d))
+		for i, v := range d {
+			xs[i] = float64(v)
+		}
+	case []float64:
+		xs = d
+	default:
+		return Stats{}, fmt.Errorf("activation stats: unsupported dtype %v", h.Dtype())
+	}
+	var sum, sumSq float64
+	var saturated int
+	for _, v := range xs {
+		sum += v
+		if saturatesBeyond > 0 && math.Abs(v) > saturatesBeyond {
+			saturated++
+		}
+	}
+	n := float64(len(xs))
+	mean := sum / n
+	for _, v := range xs {
+		sumSq += (v - mean) * (v - mean)
+	}
+	st := Stats{Mean: mean, Std: math.Sqrt(sumSq / n), Saturated: float64(saturated) / n}
+	if countDead {
+		dead := 0
+		for j := 0; j < cols; j++ {
+			alive := false
+			for i := 0; i < rows && !alive; i++ {
+				alive = xs[i*cols+j] > 0
+			}
+			if !alive {
+				dead++
+			}
+		}
+		st.Dead = float64(dead) / float64(cols)
+	}
+	return st, nil
+}
