@@ -1,7 +1,6 @@
 # gradbench: make run trains every activation on MNIST; make test runs the tests.
 GO      ?= go
 BIN     := bin/gradbench
-ACTS    := sigmoid tanh relu leakyrelu gelu
 RUNS    ?= runs
 FLAGS   ?=
 
@@ -12,11 +11,11 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/gradbench
 
-# The main job: one 20-layer network per activation on MNIST, CPU.
+# The main job: activation curves, then one 20-layer network per activation
+# on MNIST (CPU), with figures and report.html in $(RUNS)/compare.
 run: build data
-	@for a in $(ACTS); do \
-		$(BIN) train --act $$a --out $(RUNS)/$$a $(FLAGS) || exit $$?; \
-	done
+	$(BIN) curves --out $(RUNS)/curves
+	$(BIN) compare --out $(RUNS)/compare $(FLAGS)
 
 data:
 	scripts/fetch-data.sh mnist

@@ -37,6 +37,9 @@ func main() {
 		Usage: "measure how activation functions shape gradient flow in deep networks",
 		Commands: []*cli.Command{
 			trainCommand(),
+			compareCommand(),
+			plotCommand(),
+			curvesCommand(),
 		},
 		// Errors are printed once, by main.
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
-	"github.com/gradbench/gradbench/metrics"
 	"github.com/gradbench/gradbench/models"
 	"github.com/urfave/cli/v2"
 )
@@ -43,11 +41,9 @@ func train(c *cli.Context) error {
 		return err
 	}
 	dir := outDir(c, cfg)
-	rec, err := metrics.Create(dir)
-	if err != nil {
-		return usagef("output %s cannot be written (%v): choose another --out", dir, unwrapPath(err))
+	if err := checkWritable(dir); err != nil {
+		return err
 	}
-	defer rec.Close()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -55,13 +51,8 @@ func train(c *cli.Context) error {
 	if !c.Bool("quiet") {
 		bar = newProgressLine(os.Stderr)
 	}
-	s, err := models.Train(ctx, cfg, ds, rec, bar.update)
+	s, err := trainInto(ctx, cfg, ds, dir, bar.update)
 	bar.done()
-	if s != nil {
-		if werr := metrics.WriteJSON(filepath.Join(dir, metrics.SummaryFile), s); werr != nil {
-			return errors.Join(err, werr)
-		}
-	}
 	switch {
 	case errors.Is(err, models.ErrDiverged):
 		return exitError{fmt.Errorf("%w; outputs so far are in %s", err, dir), exitDiverged}

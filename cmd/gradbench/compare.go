@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gradbench/gradbench/data"
+	"github.com/gradbench/gradbench/graph"
+	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models"
+	"github.com/gradbench/gradbench/plots"
+	"github.com/urfave/cli/v2"
+)
+
+func compareCommand() *cli.Command {
+	flags := trainFlags()
+	flags = append(flags,
+		&cli.StringFlag{Name: "acts", Value: strings.Join(graph.Canonical, ","), Usage: "activations to compare, comma-separated"},
+		&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "activations trained at once"},
+	)
+	return &cli.Command{
+		Name:      "compare",
+		Usage:     "train every activation with the same seed, data order and flags, then write the report",
+		UsageText: "gradbench compare --out DIR [--acts LIST] [--jobs N] [train flags]",
+		Flags:     flags,
+		Action:    compare,
+	}
+}
+
+func compare(c *cli.Context) error {
+	if c.IsSet("act") {
+		return usagef("compare trains several activations: use --acts, not --act")
+	}
+	base, err := configFrom(c)
+	if err != nil {
+		return err
+	}
+	acts, err := parseActs(c.String("acts"), base.LeakySlope)
+	if err != nil {
+		return err
+	}
+	jobs := c.Int("jobs")
+	if jobs < 1 {
+		return usagef("--jobs must be at least 1, got %d", jobs)
+	}
+	out := c.String("out")
+	if out == "" {
+		out = "runs/compare"
+	}
+	ds, err := loadData(base)
+	if err != nil {
+		return err
+	}
+	if err := checkWritable(out); err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var bar *progressLine
+	if !c.Bool("quiet") {
+		bar = newProgressLine(os.Stderr)
+	}
+	prog := &multiProgress{bar: bar, steps: map[string]models.Progress{}}
+
+	type result struct {
+		act string
+		err error
+	}
+	results := make([]result, len(acts))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(jobs, len(acts)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				cfg := base
+				cfg.Act = acts[i]
+				_, err := trainInto(ctx, cfg, ds, filepath.Join(out, acts[i]), prog.update(acts[i]))
+				results[i] = result{acts[i], err}
+			}
+		}()
+	}
+	for i := range acts {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	bar.done()
+
+	var dirs []string
+	for _, r := range results {
+		switch {
+		case r.err == nil || errors.Is(r.err, models.ErrDiverged):
+			dirs = append(dirs, filepath.Join(out, r.act))
+		case errors.Is(r.err, context.Canceled):
+			return exitError{fmt.Errorf("interrupted; finished runs are in %s", out), exitInterrupted}
+		default:
+			return fmt.Errorf("%s: %w", r.act, r.err)
+		}
+	}
+	return writeReport(os.Stdout, dirs, out)
+}
+
+// parseActs splits a comma-separated activation list, checks each name
+// and returns them in canonical order.
+func parseActs(list string, slope float64) ([]string, error) {
+	var acts []string
+	seen := map[string]bool{}
+	for _, a := range strings.Split(list, ",") {
+		a = strings.TrimSpace(strings.ToLower(a))
+		if a == "" {
+			continue
+		}
+		if _, err := graph.Lookup(a, slope); err != nil {
+			return nil, usageError{fmt.Errorf("--acts: %w", err)}
+		}
+		if !seen[a] {
+			acts = append(acts, a)
+			seen[a] = true
+		}
+	}
+	if len(acts) == 0 {
+		return nil, usagef("--acts is empty: name at least one of %s", strings.Join(graph.Names(), ", "))
+	}
+	// Reports list activations in one order, however they were named.
+	return canonicalOrder(acts), nil
+}
+
+// trainInto trains cfg, recording into dir, and writes its summary.
+func trainInto(ctx context.Context, cfg models.Config, ds *data.Dataset, dir string, progress func(models.Progress)) (*models.Summary, error) {
+	rec, err := metrics.Create(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer rec.Close()
+	s, err := models.Train(ctx, cfg, ds, rec, progress)
+	if s != nil {
+		if werr := metrics.WriteJSON(filepath.Join(dir, metrics.SummaryFile), s); werr != nil {
+			return s, errors.Join(err, werr)
+		}
+	}
+	return s, err
+}
+
+// writeReport reads the runs in dirs, writes the figures and report into
+// out and prints the results table to w.
+func writeReport(w io.Writer, dirs []string, out string) error {
+	var runs []*metrics.Run
+	var rows []metrics.Row
+	for _, d := range dirs {
+		r, err := metrics.ReadRun(d)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, r)
+		rows = append(rows, metrics.Summarize(r))
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	figs, err := plots.Figures(runs, out)
+	if err != nil {
+		return fmt.Errorf("figures: %w", err)
+	}
+	if err := plots.Report(out, "gradbench: gradient flow by activation", describe(runs), rows, figs); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	fmt.Fprint(w, metrics.Text(rows))
+	fmt.Fprintf(w, "report: %s\n", filepath.Join(out, "report.html"))
+	return nil
+}
+
+// describe returns the configuration the runs share, and what differs.
+func describe(runs []*metrics.Run) string {
+	var b strings.Builder
+	for _, r := range runs {
+		c := r.Info.Config
+		preset := ""
+		if c.Preset != "" {
+			preset = ", preset " + c.Preset
+		}
+		fmt.Fprintf(&b, "%s: %s, depth %d × width %d, batch %d, %d epoch(s), %s lr %g, init %s (%s), %s, seed %d%s, %d steps, %s\n",
+			c.Act, c.Dataset, c.Depth, c.Width, c.Batch, c.Epochs, c.Opt, c.LR, c.Init, r.Info.InitUsed, c.Dtype, c.Seed, preset, r.Info.Steps, r.Dir)
+	}
+	return b.String()
+}
+
+// checkWritable makes dir and checks a file can be created in it.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usagef("output %s cannot be written (%v): choose another --out", dir, unwrapPath(err))
+	}
+	f, err := os.CreateTemp(dir, ".write-check")
+	if err != nil {
+		return usagef("output %s cannot be written (%v): choose another --out", dir, unwrapPath(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// multiProgress shows the step of every activation being trained.
+type multiProgress struct {
+	mu    sync.Mutex
+	bar   *progressLine
+	steps map[string]models.Progress
+}
+
+func (m *multiProgress) update(act string) func(models.Progress) {
+	if m.bar == nil {
+		return nil
+	}
+	return func(p models.Progress) {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.steps[act] = p
+		if time.Since(m.bar.last) < 200*time.Millisecond {
+			return
+		}
+		m.bar.last = time.Now()
+		names := make([]string, 0, len(m.steps))
+		for a := range m.steps {
+			names = append(names, a)
+		}
+		sort.Strings(names)
+		var parts []string
+		for _, a := range names {
+			s := m.steps[a]
+			parts = append(parts, fmt.Sprintf("%s %d/%d %.3f", a, s.Step, s.Steps, s.Loss))
+		}
+		fmt.Fprintf(m.bar.f, "\r\033[K%s", strings.Join(parts, " | "))
+	}
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/csv"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestCompareJobsAndPlot trains two activations with one job and with two:
+// the recorded numbers must not depend on the job count, and plot must
+// rebuild the same table from the saved runs.
+func TestCompareJobsAndPlot(t *testing.T) {
+	one, two, replot := t.TempDir(), t.TempDir(), t.TempDir()
+	var tables []string
+	for _, tc := range []struct{ dir, jobs string }{{one, "1"}, {two, "2"}} {
+		args := append([]string{"compare"}, small...)
+		args = append(args, "--acts", "relu,tanh", "--jobs", tc.jobs, "--out", tc.dir)
+		stdout, stderr, code := run(t, args...)
+		if code != 0 {
+			t.Fatalf("compare --jobs %s: exit %d: %s", tc.jobs, code, stderr)
+		}
+		tables = append(tables, stdout)
+	}
+	for _, act := range []string{"relu", "tanh"} {
+		for _, f := range []string{"grad_norms.csv", "act_stats.csv", "epochs.csv"} {
+			a := readFile(t, filepath.Join(one, act, f))
+			if b := readFile(t, filepath.Join(two, act, f)); a != b {
+				t.Errorf("%s/%s differs between --jobs 1 and --jobs 2", act, f)
+			}
+		}
+	}
+	for _, f := range []string{"report.html", "report.md", "grad_profile_start.png", "heatmap_relu.svg", "global_norm.png"} {
+		if st, err := os.Stat(filepath.Join(one, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+	for _, act := range []string{"relu", "tanh"} {
+		if !strings.Contains(tables[0], act) {
+			t.Errorf("table lacks %s:\n%s", act, tables[0])
+		}
+	}
+	stdout, stderr, code := run(t, "plot", one, "--out", replot)
+	if code != 0 {
+		t.Fatalf("plot: exit %d: %s", code, stderr)
+	}
+	// The tables agree except for the report path and ms/step (wall clock).
+	if a, b := tableBody(tables[0]), tableBody(stdout); a != b {
+		t.Errorf("plot table differs from compare's:\n%s\nvs\n%s", a, b)
+	}
+}
+
+// tableBody drops the report line and the wall-clock ms/step column.
+func tableBody(s string) string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		if strings.HasPrefix(l, "report:") {
+			continue
+		}
+		f := strings.Fields(l)
+		out = append(out, strings.Join(f[:len(f)-1], " "))
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestCompareBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare", "--acts", "relu,swish"}, "unknown activation"},
+		{[]string{"compare", "--acts", ","}, "--acts is empty"},
+		{[]string{"compare", "--jobs", "0"}, "--jobs"},
+		{[]string{"compare", "--act", "relu"}, "--acts"},
+		{[]string{"plot", "--out", filepath.Join(t.TempDir(), "out")}, "at least one run directory"},
+		{[]string{"plot", "/nonexistent/run", "--out", filepath.Join(t.TempDir(), "out")}, "not a run directory"},
+		{[]string{"plot", t.TempDir(), "--out", filepath.Join(t.TempDir(), "out")}, "holds no run"},
+	} {
+		_, stderr, code := run(t, append(tc.args, "--dataset", "synthetic")...)
+		if tc.args[0] == "plot" {
+			_, stderr, code = run(t, tc.args...)
+		}
+		if code != 2 || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and one line with %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+// TestCurves checks the CSV that curves writes: the derivatives' peaks
+// are those of the analytic formulas.
+func TestCurves(t *testing.T) {
+	out := t.TempDir()
+	if _, stderr, code := run(t, "curves", "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(filepath.Join(out, "curves.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1002 {
+		t.Fatalf("%d rows, want 1002", len(rows))
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	peak := map[string]float64{}
+	for _, r := range rows[1:] {
+		for _, a := range []string{"sigmoid", "tanh", "relu", "leakyrelu", "gelu"} {
+			v, err := strconv.ParseFloat(r[col["d_"+a]], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			peak[a] = math.Max(peak[a], v)
+		}
+	}
+	for a, want := range map[string]float64{"sigmoid": 0.25, "tanh": 1, "relu": 1, "leakyrelu": 1, "gelu": 1.1289} {
+		if math.Abs(peak[a]-want) > 1e-3 {
+			t.Errorf("%s′ peaks at %v, want %v", a, peak[a], want)
+		}
+	}
+	for _, name := range []string{"curves.png", "curves.svg", "derivatives.png", "derivatives.svg"} {
+		if st, err := os.Stat(filepath.Join(out, name)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

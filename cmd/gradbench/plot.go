@@ -1,0 +1,111 @@
+package main
+
+import (
+	"github.com/gradbench/gradbench/graph"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/gradbench/gradbench/metrics"
+	"github.com/urfave/cli/v2"
+)
+
+func plotCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "plot",
+		Usage:     "rebuild every figure and the report from saved runs, without training",
+		UsageText: "gradbench plot RUN_DIR... --out DIR  (a compare directory stands for the runs in it)",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Usage: "directory for the figures and report (required; may follow the run directories)"},
+		},
+		Action: plot,
+	}
+}
+
+func plot(c *cli.Context) error {
+	// Flags stop at the first argument, so --out after the run
+	// directories arrives as arguments.
+	out := c.String("out")
+	var args []string
+	rest := c.Args().Slice()
+	for i := 0; i < len(rest); i++ {
+		switch a := rest[i]; {
+		case a == "--out" || a == "-out":
+			if i+1 == len(rest) {
+				return usagef("--out needs a directory")
+			}
+			out = rest[i+1]
+			i++
+		case strings.HasPrefix(a, "--out=") || strings.HasPrefix(a, "-out="):
+			out = a[strings.IndexByte(a, '=')+1:]
+		case strings.HasPrefix(a, "-"):
+			return usagef("unknown flag %s: plot takes run directories and --out DIR", a)
+		default:
+			args = append(args, a)
+		}
+	}
+	if len(args) == 0 {
+		return usagef("plot needs at least one run directory: gradbench plot RUN_DIR... --out DIR")
+	}
+	if out == "" {
+		return usagef("plot needs --out DIR for the figures and report")
+	}
+	var dirs []string
+	for _, arg := range args {
+		d, err := runDirs(arg)
+		if err != nil {
+			return err
+		}
+		dirs = append(dirs, d...)
+	}
+	if err := checkWritable(out); err != nil {
+		return err
+	}
+	return writeReport(os.Stdout, dirs, out)
+}
+
+// runDirs returns dir if it holds a run, or the runs in its immediate
+// subdirectories, in the canonical activation order.
+func runDirs(dir string) ([]string, error) {
+	if _, err := os.Stat(filepath.Join(dir, metrics.SummaryFile)); err == nil {
+		return []string{dir}, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, usagef("%s is not a run directory: %v", dir, unwrapPath(err))
+	}
+	var found []string
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), metrics.SummaryFile)); e.IsDir() && err == nil {
+			found = append(found, filepath.Join(dir, e.Name()))
+		}
+	}
+	if len(found) == 0 {
+		return nil, usagef("%s holds no run (no %s in it or its subdirectories): pass a directory that train or compare wrote", dir, metrics.SummaryFile)
+	}
+	return canonicalOrder(found), nil
+}
+
+// canonicalOrder sorts run directories by activation in graph.Canonical
+// order, by their base names; other names follow in lexical order.
+func canonicalOrder(dirs []string) []string {
+	rank := map[string]int{}
+	for i, a := range graph.Canonical {
+		rank[a] = i
+	}
+	out := append([]string(nil), dirs...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := filepath.Base(out[i]), filepath.Base(out[j])
+		ra, oka := rank[a]
+		rb, okb := rank[b]
+		switch {
+		case oka && okb:
+			return ra < rb
+		case oka != okb:
+			return oka
+		}
+		return a < b
+	})
+	return out
+}

@@ -1,0 +1,492 @@
+package plots
+
+import (
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/gradbench/gradbench/metrics"
+)
+
+// dashed is the dash pattern of the last-logged-step lines.
+var dashed = []vg.Length{vg.Points(5), vg.Points(3)}
+
+// Figures writes every comparison figure for runs (one run per
+// activation, in the given order) into dir and returns them, in the order
+// written:
+//
+//   - grad_profile_start, grad_profile_end: weight-gradient norm against
+//     layer at the first and last logged step;
+//   - heatmap_<act>, one per run: log10 weight-gradient norm by layer and
+//     logged step;
+//   - global_norm: global gradient norm against step;
+//   - loss: training loss against step;
+//   - test_accuracy: test accuracy against epoch;
+//   - act_std, act_saturation: pre-activation standard deviation and
+//     saturated-or-dead fraction against hidden layer, only if some run
+//     has activation statistics.
+//
+// Each run is named by its configured activation and drawn in that
+// activation's fixed colour. On error, Figures returns the figures written
+// so far.
+func Figures(runs []*metrics.Run, dir string) ([]Figure, error) {
+	if len(runs) == 0 {
+		return nil, errors.New("figures: no runs")
+	}
+	for i, r := range runs {
+		if r == nil {
+			return nil, fmt.Errorf("figures: run %d is nil", i)
+		}
+	}
+	f := figurer{runs: runs, dir: dir, names: runNames(runs)}
+	f.colors = colorsFor(f.names)
+	f.shapes = shapesFor(f.names)
+
+	var figs []Figure
+	add := func(fig Figure, err error) error {
+		if err != nil {
+			return fmt.Errorf("figures: %w", err)
+		}
+		figs = append(figs, fig)
+		return nil
+	}
+	for _, last := range []bool{false, true} {
+		if err := add(f.profile(last)); err != nil {
+			return figs, err
+		}
+	}
+	used := map[string]bool{}
+	for i := range runs {
+		if err := add(f.heatmap(i, uniqueName("heatmap_"+fileName(f.names[i]), used))); err != nil {
+			return figs, err
+		}
+	}
+	for _, fn := range []func() (Figure, error){f.globalNorm, f.loss, f.testAccuracy} {
+		if err := add(fn()); err != nil {
+			return figs, err
+		}
+	}
+	for _, r := range runs {
+		if len(r.Stats) > 0 {
+			for _, fn := range []func() (Figure, error){f.actStd, f.actSaturation} {
+				if err := add(fn()); err != nil {
+					return figs, err
+				}
+			}
+			break
+		}
+	}
+	return figs, nil
+}
+
+// figurer draws the figures of one set of runs.
+type figurer struct {
+	runs   []*metrics.Run
+	dir    string
+	names  []string
+	colors []color.Color
+	shapes []draw.GlyphDrawer
+}
+
+// runNames names each run by its activation, else its directory.
+func runNames(runs []*metrics.Run) []string {
+	names := make([]string, len(runs))
+	for i, r := range runs {
+		switch {
+		case r.Info.Config.Act != "":
+			names[i] = r.Info.Config.Act
+		case r.Dir != "":
+			names[i] = filepath.Base(r.Dir)
+		default:
+			names[i] = fmt.Sprintf("run %d", i+1)
+		}
+	}
+	return names
+}
+
+// fileName keeps the letters, digits, '-' and '_' of s, the rest as '_'.
+func fileName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') || ('0' <= r && r <= '9') {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// uniqueName returns name, or name_2, name_3 … if it was used already.
+func uniqueName(name string, used map[string]bool) string {
+	n := name
+	for i := 2; used[n]; i++ {
+		n = fmt.Sprintf("%s_%d", name, i)
+	}
+	used[n] = true
+	return n
+}
+
+// write saves p as the figure fig.
+func (f *figurer) write(p *plot.Plot, fig Figure) (Figure, error) {
+	if err := Save(p, f.dir, fig.Name); err != nil {
+		return Figure{}, err
+	}
+	return fig, nil
+}
+
+// lineFigure draws one series per run, made by xys, and writes it.
+func (f *figurer) lineFigure(fig Figure, xlabel, ylabel string, ys yScale, style func(p *plot.Plot), xys func(r *metrics.Run) plotter.XYs) (Figure, error) {
+	p := newPlot(fig.Title, xlabel, ylabel)
+	lines := make([]series, len(f.runs))
+	for i, r := range f.runs {
+		lines[i] = series{Name: f.names[i], Color: f.colors[i], Shape: f.shapes[i], XYs: xys(r)}
+	}
+	drawn, err := addLines(p, ys, lines)
+	if err != nil {
+		return Figure{}, fmt.Errorf("%s: %w", fig.Name, err)
+	}
+	if !drawn {
+		fig.Title += " (no finite data)"
+		p.Title.Text = fig.Title
+	}
+	if style != nil {
+		style(p)
+	}
+	fig.Series = append([]string(nil), f.names...)
+	return f.write(p, fig)
+}
+
+// maxLayer returns the index of the output layer of the deepest run.
+func (f *figurer) maxLayer() int {
+	n := 0
+	for _, r := range f.runs {
+		for _, s := range r.Steps {
+			n = max(n, len(s.Norms.Weight)-1)
+		}
+	}
+	return n
+}
+
+// profile plots the weight-gradient norm against layer at the first or
+// last logged step.
+func (f *figurer) profile(last bool) (Figure, error) {
+	fig := Figure{Name: "grad_profile_start", Title: "Weight-gradient norm per layer at the first logged step",
+		Caption: "Weight-gradient L2 norm of every layer at each run's first logged step (the network as initialised), " +
+			"input layer at the left and output layer at the right, on a log scale: lines that fall toward the left mean " +
+			"the gradient shrinks toward the input (vanishing), lines that rise toward the left mean it grows (exploding)."}
+	if last {
+		fig.Name, fig.Title = "grad_profile_end", "Weight-gradient norm per layer at the last logged step"
+		fig.Caption = "Weight-gradient L2 norm of every layer at each run's last logged step (after training), " +
+			"input layer at the left and output layer at the right, on a log scale: lines that fall toward the left mean " +
+			"the gradient still shrinks toward the input, flat lines mean every layer receives a similar signal."
+	}
+	top := f.maxLayer()
+	return f.lineFigure(fig, fmt.Sprintf("layer (0 = input side, %d = output layer)", top), "weight-gradient L2 norm", logY,
+		func(p *plot.Plot) { p.X.Tick.Marker = intTicks{0, top} },
+		func(r *metrics.Run) plotter.XYs {
+			if len(r.Steps) == 0 {
+				return nil
+			}
+			s := r.Steps[0]
+			if last {
+				s = r.Steps[len(r.Steps)-1]
+			}
+			xys := make(plotter.XYs, len(s.Norms.Weight))
+			for l, w := range s.Norms.Weight {
+				xys[l] = plotter.XY{X: float64(l), Y: w}
+			}
+			return xys
+		})
+}
+
+// globalNorm plots the global gradient norm against step.
+func (f *figurer) globalNorm() (Figure, error) {
+	fig := Figure{Name: "global_norm", Title: "Global gradient norm during training",
+		Caption: "L2 norm of all gradients together at every logged step, on a log scale: a line that sinks by decades " +
+			"means the gradient signal is dying out, a steep climb or a line that stops early means training diverged."}
+	return f.lineFigure(fig, "step", "global gradient L2 norm", logY, func(p *plot.Plot) { fromZero(&p.X) }, func(r *metrics.Run) plotter.XYs {
+		xys := make(plotter.XYs, len(r.Steps))
+		for i, s := range r.Steps {
+			xys[i] = plotter.XY{X: float64(s.Step), Y: s.Norms.Global}
+		}
+		return xys
+	})
+}
+
+// loss plots the training loss against step.
+func (f *figurer) loss() (Figure, error) {
+	fig := Figure{Name: "loss", Title: "Training loss",
+		Caption: "Loss of the training batch at every logged step (log scale when the values span more than two decades): " +
+			"lower is better, and a line that stays flat at its starting value means the network is not learning."}
+	return f.lineFigure(fig, "step", "training loss", autoY, func(p *plot.Plot) { fromZero(&p.X); fromZero(&p.Y) }, func(r *metrics.Run) plotter.XYs {
+		xys := make(plotter.XYs, len(r.Steps))
+		for i, s := range r.Steps {
+			xys[i] = plotter.XY{X: float64(s.Step), Y: s.Loss}
+		}
+		return xys
+	})
+}
+
+// testAccuracy plots the test accuracy against epoch.
+func (f *figurer) testAccuracy() (Figure, error) {
+	fig := Figure{Name: "test_accuracy", Title: "Test accuracy after each epoch",
+		Caption: "Fraction of the test set classified correctly at the end of each epoch, one marker per evaluation: " +
+			"higher is better, and a run stuck near 1/classes (0.1 for ten classes) learned nothing."}
+	lo, hi := math.MaxInt, math.MinInt
+	for _, r := range f.runs {
+		for _, e := range r.Epochs {
+			lo, hi = min(lo, e.Epoch), max(hi, e.Epoch)
+		}
+	}
+	p := newPlot(fig.Title, "epoch", "test accuracy")
+	lines := make([]series, len(f.runs))
+	for i, r := range f.runs {
+		xys := make(plotter.XYs, len(r.Epochs))
+		for j, e := range r.Epochs {
+			xys[j] = plotter.XY{X: float64(e.Epoch), Y: e.TestAccuracy}
+		}
+		lines[i] = series{Name: f.names[i], Color: f.colors[i], XYs: xys, Points: true, Shape: f.shapes[i]}
+	}
+	if _, err := addLines(p, linearY, lines); err != nil {
+		return Figure{}, fmt.Errorf("%s: %w", fig.Name, err)
+	}
+	p.Y.Min, p.Y.Max = 0, math.Max(1, p.Y.Max)
+	if lo <= hi {
+		p.X.Tick.Marker = intTicks{lo, hi}
+		p.X.Min, p.X.Max = float64(lo)-0.5, float64(hi)+0.5
+	}
+	fig.Series = append([]string(nil), f.names...)
+	return f.write(p, fig)
+}
+
+// statsFigure plots, per run, a value of the activation statistics
+// against hidden layer at the first (solid) and last (dashed) logged step
+// that has statistics.
+func (f *figurer) statsFigure(fig Figure, ylabel string, ys yScale, value func(metrics.Stats) float64) (*plot.Plot, error) {
+	p := newPlot(fig.Title, "hidden layer (0 = input side)", ylabel)
+	var lines []series
+	lo, hi := math.MaxInt, math.MinInt
+	for i, r := range f.runs {
+		first, last := []metrics.Stats(nil), []metrics.Stats(nil)
+		if n := len(r.Stats); n > 0 {
+			first, last = r.StatsAt(r.Stats[0].Step), r.StatsAt(r.Stats[n-1].Step)
+		}
+		pts := func(st []metrics.Stats) plotter.XYs {
+			xys := make(plotter.XYs, len(st))
+			for j, s := range st {
+				xys[j] = plotter.XY{X: float64(s.Layer), Y: value(s)}
+				lo, hi = min(lo, s.Layer), max(hi, s.Layer)
+			}
+			return xys
+		}
+		lines = append(lines, series{Name: f.names[i], Color: f.colors[i], Shape: f.shapes[i], XYs: pts(first)})
+		if len(r.Stats) > 0 && r.Stats[0].Step != r.Stats[len(r.Stats)-1].Step {
+			lines = append(lines, series{Name: f.names[i], Color: f.colors[i], Shape: f.shapes[i], XYs: pts(last), Dashes: dashed, NoLegend: true})
+		}
+	}
+	if _, err := addLines(p, ys, lines); err != nil {
+		return nil, fmt.Errorf("%s: %w", fig.Name, err)
+	}
+	black := draw.LineStyle{Color: rgb(0, 0, 0), Width: vg.Points(1.4)}
+	p.Legend.Add("first logged step", legendLine(black))
+	black.Dashes = dashed
+	p.Legend.Add("last logged step", legendLine(black))
+	if lo <= hi {
+		p.X.Tick.Marker = intTicks{lo, hi}
+	}
+	return p, nil
+}
+
+// actStd plots the pre-activation standard deviation per hidden layer.
+func (f *figurer) actStd() (Figure, error) {
+	fig := Figure{Name: "act_std", Title: "Pre-activation standard deviation per hidden layer",
+		Caption: "Standard deviation of each hidden layer's pre-activations over the training batch at the first (solid) " +
+			"and last (dashed) logged step: a line that falls toward the output means the signal dies out in the forward " +
+			"pass, a line that climbs means it blows up."}
+	p, err := f.statsFigure(fig, "pre-activation std", autoY, func(s metrics.Stats) float64 { return s.Std })
+	if err != nil {
+		return Figure{}, err
+	}
+	fig.Series = append([]string(nil), f.names...)
+	return f.write(p, fig)
+}
+
+// actSaturation plots the saturated-or-dead fraction per hidden layer.
+func (f *figurer) actSaturation() (Figure, error) {
+	fig := Figure{Name: "act_saturation", Title: "Saturated (sigmoid, tanh) or dead (ReLU family) units per hidden layer",
+		Caption: "Saturated fraction (sigmoid, tanh: derivative below 5% of its maximum) plus dead fraction (ReLU family and " +
+			"GELU: pre-activation ≤ 0 for the whole batch) of each hidden layer at the first (solid) and last (dashed) " +
+			"logged step: units counted here pass almost no gradient back, so higher is worse."}
+	p, err := f.statsFigure(fig, "saturated or dead fraction", linearY, func(s metrics.Stats) float64 { return s.Saturated + s.Dead })
+	if err != nil {
+		return Figure{}, err
+	}
+	p.Y.Min, p.Y.Max = 0, math.Max(1, p.Y.Max)
+	fig.Series = append([]string(nil), f.names...)
+	return f.write(p, fig)
+}
+
+// maxHeatColumns is the most logged steps a heat map shows one by one;
+// longer runs are averaged (geometrically) in bins of consecutive steps.
+const maxHeatColumns = 400
+
+// grid is a plotter.GridXYZ of log10 gradient norms: column c is a
+// (bin of) logged step(s), row r a layer.
+type grid struct {
+	xs, ys []float64
+	z      [][]float64 // z[c][r]
+}
+
+// Dims implements plotter.GridXYZ.
+func (g *grid) Dims() (c, r int) { return len(g.xs), len(g.ys) }
+
+// Z implements plotter.GridXYZ.
+func (g *grid) Z(c, r int) float64 { return g.z[c][r] }
+
+// X implements plotter.GridXYZ.
+func (g *grid) X(c int) float64 { return g.xs[c] }
+
+// Y implements plotter.GridXYZ.
+func (g *grid) Y(r int) float64 { return g.ys[r] }
+
+// normGrid returns the log10 weight-gradient norms of steps, with at
+// most maxHeatColumns columns, and how many steps a column holds at most.
+// A cell without a positive finite norm is NaN.
+func normGrid(steps []metrics.Step) (*grid, int) {
+	layers := 0
+	for _, s := range steps {
+		layers = max(layers, len(s.Norms.Weight))
+	}
+	cols := min(len(steps), maxHeatColumns)
+	g := &grid{xs: make([]float64, cols), ys: make([]float64, layers), z: make([][]float64, cols)}
+	for r := range g.ys {
+		g.ys[r] = float64(r)
+	}
+	per := 0
+	for c := range cols {
+		lo, hi := c*len(steps)/cols, (c+1)*len(steps)/cols
+		per = max(per, hi-lo)
+		sum, n := make([]float64, layers), make([]int, layers)
+		for _, s := range steps[lo:hi] {
+			g.xs[c] += float64(s.Step) / float64(hi-lo)
+			for r, w := range s.Norms.Weight {
+				if w > 0 && finite(w) {
+					sum[r] += math.Log10(w)
+					n[r]++
+				}
+			}
+		}
+		g.z[c] = make([]float64, layers)
+		for r := range layers {
+			g.z[c][r] = math.NaN()
+			if n[r] > 0 {
+				g.z[c][r] = sum[r] / float64(n[r])
+			}
+		}
+	}
+	// Logged steps must increase for the cells to have positive width.
+	for c := 1; c < cols; c++ {
+		if !(g.xs[c] > g.xs[c-1]) {
+			for i := range g.xs {
+				g.xs[i] = float64(i)
+			}
+			break
+		}
+	}
+	return g, per
+}
+
+// heatmap draws run i's log10 weight-gradient norm by layer and logged
+// step, with a colour bar.
+func (f *figurer) heatmap(i int, name string) (Figure, error) {
+	r, act := f.runs[i], f.names[i]
+	fig := Figure{Name: name, Title: act + ": log10 weight-gradient norm by layer and step", Series: []string{act},
+		Caption: "Each cell is log10 of one layer's weight-gradient L2 norm at one logged step (colour scale at the right), " +
+			"input layer at the bottom and output layer at the top: a colour change from bottom to top means the gradient " +
+			"changes by orders of magnitude across depth (the colour scale is this run's own, so read its numbers before " +
+			"comparing runs); white cells are zero or non-finite norms."}
+	g, per := normGrid(r.Steps)
+	cols, rows := g.Dims()
+	if cols == 0 || rows == 0 {
+		fig.Title = act + ": no logged gradient norms"
+		p := newPlot(fig.Title, "step", "layer (0 = input side)")
+		return f.write(p, fig)
+	}
+	if per > 1 {
+		fig.Caption += fmt.Sprintf(" Each column is the geometric mean of up to %d consecutive logged steps.", per)
+	}
+	zmin, zmax := math.Inf(1), math.Inf(-1)
+	for c := range cols {
+		for r := range rows {
+			if z := g.Z(c, r); finite(z) {
+				zmin, zmax = math.Min(zmin, z), math.Max(zmax, z)
+			}
+		}
+	}
+	blank := zmin > zmax
+	switch {
+	case blank: // No finite value: every cell is blank.
+		fig.Title += " (no finite values)"
+		zmin, zmax = -1, 1
+	case zmin == zmax:
+		zmin, zmax = zmin-0.5, zmax+0.5
+	}
+	cmap := moreland.SmoothBlueRed()
+	cmap.SetMax(zmax)
+	cmap.SetMin(zmin)
+	h := plotter.NewHeatMap(g, cmap.Palette(255))
+	h.Min, h.Max = zmin, zmax
+	h.NaN = rgb(0xff, 0xff, 0xff)
+
+	p := newPlot(fig.Title, "step", fmt.Sprintf("layer (0 = input side, %d = output layer)", rows-1))
+	p.Add(h)
+	p.Y.Tick.Marker = intTicks{0, rows - 1}
+	fromZero(&p.X)
+
+	bar := newPlot("", "", "log10 weight-gradient norm")
+	bar.Add(&plotter.ColorBar{ColorMap: cmap, Vertical: true})
+	bar.Y.Tick.Marker = niceTicks{}
+	bar.HideX()
+	bar.X.Padding, bar.Y.Padding = 0, 0
+	bar.BackgroundColor = nil
+
+	paint := func(c draw.Canvas) {
+		barWidth := 2.2 * vg.Centimeter
+		main := draw.Crop(c, 0, -barWidth, 0, 0)
+		// A raster heat map has no seams between cells; a vector one is
+		// exact at any zoom.
+		h.Rasterized = isRaster(c)
+		p.Draw(main)
+		da := p.DataCanvas(main)
+		bc := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: main.Max.X + 0.3*vg.Centimeter, Y: da.Min.Y},
+			Max: vg.Point{X: c.Max.X - 0.3*vg.Centimeter, Y: da.Max.Y},
+		}}
+		if !blank {
+			bar.Draw(bc)
+		}
+	}
+	if err := save(f.dir, name, paint); err != nil {
+		return Figure{}, err
+	}
+	return fig, nil
+}
+
+// fromZero extends a linear axis down to 0 when its data start at a
+// positive value close to 0 relative to their span, so that the default
+// ticks fall on round numbers.
+func fromZero(a *plot.Axis) {
+	if _, ok := a.Scale.(plot.LinearScale); !ok {
+		return
+	}
+	if finite(a.Min) && finite(a.Max) && 0 < a.Min && a.Min < 0.1*(a.Max-a.Min) {
+		a.Min = 0
+	}
+}
