@@ -58,20 +58,13 @@ func compare(c *cli.Context) error {
 	if out == "" {
 		out = "runs/compare"
 	}
-	ds, err := loadData(base)
+	ds, err := prepare(base, out)
 	if err != nil {
 		return err
 	}
-	if err := checkWritable(out); err != nil {
-		return err
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var bar *progressLine
-	if !c.Bool("quiet") {
-		bar = newProgressLine(os.Stderr)
-	}
+	bar := progressFor(c)
 	prog := &multiProgress{bar: bar, steps: map[string]models.Progress{}}
 
 	type result struct {

@@ -77,8 +77,9 @@ func configFrom(c *cli.Context) (models.Config, error) {
 	return cfg, nil
 }
 
-// loadData loads the dataset cfg names and checks that a batch fits.
-func loadData(cfg models.Config) (*data.Dataset, error) {
+// prepare loads the dataset cfg names, checks that a batch fits and that
+// out can be written: everything that can fail before training starts.
+func prepare(cfg models.Config, out string) (*data.Dataset, error) {
 	ds, err := data.Load(cfg.Dataset, cfg.DataDir)
 	if err != nil {
 		return nil, usageError{err}
@@ -86,7 +87,7 @@ func loadData(cfg models.Config) (*data.Dataset, error) {
 	if _, _, err := cfg.Splits(ds); err != nil {
 		return nil, usageError{err}
 	}
-	return ds, nil
+	return ds, checkWritable(out)
 }
 
 func outDir(c *cli.Context, cfg models.Config) string {

@@ -36,21 +36,14 @@ func train(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ds, err := loadData(cfg)
+	dir := outDir(c, cfg)
+	ds, err := prepare(cfg, dir)
 	if err != nil {
 		return err
 	}
-	dir := outDir(c, cfg)
-	if err := checkWritable(dir); err != nil {
-		return err
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var bar *progressLine
-	if !c.Bool("quiet") {
-		bar = newProgressLine(os.Stderr)
-	}
+	bar := progressFor(c)
 	s, err := trainInto(ctx, cfg, ds, dir, bar.update)
 	bar.done()
 	switch {
@@ -86,6 +79,14 @@ func unwrapPath(err error) error {
 type progressLine struct {
 	f    *os.File
 	last time.Time
+}
+
+// progressFor returns the progress line on stderr, nil under --quiet.
+func progressFor(c *cli.Context) *progressLine {
+	if c.Bool("quiet") {
+		return nil
+	}
+	return newProgressLine(os.Stderr)
 }
 
 // newProgressLine returns a progress line on f, or nil when f is not a
