@@ -20,7 +20,13 @@ func howToRead() string {
 		"network is as initialised: vanishing below %g, exploding above %g, healthy between. Over 20 layers a gain of "+
 		"%g shrinks the gradient about %.0f× from the last hidden layer to the first. The ratio columns divide the first "+
 		"layer's weight-gradient norm by the output layer's. The saturated and dead columns are mean fractions over the "+
-		"hidden layers (n/a when the run recorded no activation statistics).",
+		"hidden layers (n/a when the run recorded no activation statistics): saturated counts pre-activations where a "+
+		"sigmoid's or tanh's derivative is below 5%% of its maximum, dead counts units whose pre-activation is ≤ 0 for "+
+		"the whole batch. The predicted gain is the mean-field prediction at initialisation, √(σ_w²·E[φ′(h)²]) with "+
+		"σ_w² = fan_in·mean(W²) and h the measured pre-activations: it describes the backpropagated error signal, "+
+		"while the measured gain also carries the change of the forward activations' size from layer to layer, so "+
+		"the two differ where that size changes. ms/step is wall-clock time of a whole step (forward, backward, "+
+		"norm read, update) and depends on how many runs shared the machine.",
 		metrics.VanishingBelow, metrics.ExplodingAbove, metrics.VanishingBelow, 1/math.Pow(metrics.VanishingBelow, 19))
 }
 
