@@ -99,7 +99,7 @@ func TestRecorder(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := Norms{Weight: []float64{0.5, 1e-9}, Bias: []float64{0.25, 0}, Global: 0.75}
-	if err := r.Step(Step{Step: 1, Epoch: 1, Loss: 2.302585092994046, BatchAcc: 0.125, Norms: n, Elapsed: 0.5}); err != nil {
+	if err := r.Step(Step{Step: 1, Epoch: 1, Loss: 2.302585092994046, BatchAcc: 0.125, Norms: n, Clipped: 0.5, Elapsed: 0.5}); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Epoch(Epoch{Epoch: 1, Step: 1, TrainLoss: 2.3, TestLoss: 2.2, TestAccuracy: 0.5}); err != nil {
@@ -107,7 +107,7 @@ func TestRecorder(t *testing.T) {
 	}
 	// Files are complete before Close.
 	for name, want := range map[string]string{
-		MetricsFile:   "step,epoch,loss,batch_acc,grad_norm,elapsed_s\n1,1,2.302585092994046,0.125,0.75,0.500\n",
+		MetricsFile:   "step,epoch,loss,batch_acc,grad_norm,grad_norm_clipped,elapsed_s\n1,1,2.302585092994046,0.125,0.75,0.5,0.500\n",
 		GradNormsFile: "step,layer,param,l2\n1,0,weight,0.5\n1,0,bias,0.25\n1,1,weight,1e-09\n1,1,bias,0\n",
 		EpochsFile:    "epoch,step,train_loss,test_loss,test_accuracy\n1,1,2.3,2.2,0.5\n",
 	} {
@@ -119,8 +119,34 @@ func TestRecorder(t *testing.T) {
 			t.Errorf("%s:\n%s\nwant\n%s", name, b, want)
 		}
 	}
+	offsets, err := r.Offsets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Step(Step{Step: 2, Epoch: 1, Norms: n})
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
+	}
+	// Reopen cuts the step-2 rows and appends after step 1.
+	r, err = Reopen(dir, offsets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Step(Step{Step: 3, Epoch: 1, Norms: n}); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	b, _ := os.ReadFile(filepath.Join(dir, GradNormsFile))
+	if strings.Contains(string(b), "\n2,") || !strings.Contains(string(b), "\n1,0,weight") || !strings.Contains(string(b), "\n3,0,weight") {
+		t.Errorf("after Reopen:\n%s", b)
+	}
+	// A file shorter than its offset is refused, and nothing is cut.
+	offsets[MetricsFile] = 1 << 20
+	if _, err := Reopen(dir, offsets); err == nil {
+		t.Error("Reopen accepted a file shorter than its offset")
+	}
+	if b2, _ := os.ReadFile(filepath.Join(dir, GradNormsFile)); string(b2) != string(b) {
+		t.Error("failed Reopen changed a file")
 	}
 }
 

@@ -24,6 +24,9 @@ type Step struct {
 	// BatchAcc is the fraction of the batch classified correctly.
 	BatchAcc float64
 	Norms    Norms
+	// Clipped is the global gradient norm after clipping, equal to
+	// Norms.Global when no clipping happened.
+	Clipped float64
 	// Elapsed is wall-clock seconds since training started.
 	Elapsed float64
 }
@@ -45,6 +48,67 @@ type Recorder struct {
 	buf                           bytes.Buffer
 }
 
+const metricsHeader = "step,epoch,loss,batch_acc,grad_norm,grad_norm_clipped,elapsed_s\n"
+
+// Offsets are the sizes of a Recorder's files at one moment, by file name.
+type Offsets map[string]int64
+
+// Offsets returns the current size of every file the recorder writes.
+func (r *Recorder) Offsets() (Offsets, error) {
+	o := Offsets{}
+	for name, f := range r.files() {
+		st, err := f.Stat()
+		if err != nil {
+			return nil, fmt.Errorf("offsets: %w", err)
+		}
+		o[name] = st.Size()
+	}
+	return o, nil
+}
+
+func (r *Recorder) files() map[string]*os.File {
+	return map[string]*os.File{MetricsFile: r.metrics, GradNormsFile: r.grads, EpochsFile: r.epochs, StatsFile: r.stats}
+}
+
+// Reopen continues the recording in dir from the moment offsets were
+// taken: each file is cut back to its recorded size and appended to. A
+// file missing or shorter than its offset is an error, and then no file is
+// changed.
+func Reopen(dir string, offsets Offsets) (*Recorder, error) {
+	r := &Recorder{}
+	names := []struct {
+		f    **os.File
+		name string
+	}{{&r.metrics, MetricsFile}, {&r.grads, GradNormsFile}, {&r.epochs, EpochsFile}, {&r.stats, StatsFile}}
+	for _, n := range names {
+		path := filepath.Join(dir, n.name)
+		off, ok := offsets[n.name]
+		st, err := os.Stat(path)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("resume: the checkpoint records no position for %s", n.name)
+		case err != nil:
+			return nil, fmt.Errorf("resume: %w", err)
+		case st.Size() < off:
+			return nil, fmt.Errorf("resume: %s has %d bytes but the checkpoint was taken at %d: the file was cut short", path, st.Size(), off)
+		}
+	}
+	for _, n := range names {
+		path := filepath.Join(dir, n.name)
+		if err := os.Truncate(path, offsets[n.name]); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			r.Close()
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+		*n.f = f
+	}
+	return r, nil
+}
+
 // Create makes dir if needed and starts the run's CSV files in it,
 // replacing earlier ones.
 func Create(dir string) (*Recorder, error) {
@@ -57,7 +121,7 @@ func Create(dir string) (*Recorder, error) {
 		name   string
 		header string
 	}{
-		{&r.metrics, MetricsFile, "step,epoch,loss,batch_acc,grad_norm,elapsed_s\n"},
+		{&r.metrics, MetricsFile, metricsHeader},
 		{&r.grads, GradNormsFile, "step,layer,param,l2\n"},
 		{&r.epochs, EpochsFile, "epoch,step,train_loss,test_loss,test_accuracy\n"},
 		{&r.stats, StatsFile, statsHeader},
@@ -79,7 +143,7 @@ func Create(dir string) (*Recorder, error) {
 // Step records one logged step in metrics.csv and grad_norms.csv.
 func (r *Recorder) Step(s Step) error {
 	r.buf.Reset()
-	fmt.Fprintf(&r.buf, "%d,%d,%s,%s,%s,%.3f\n", s.Step, s.Epoch, F(s.Loss), F(s.BatchAcc), F(s.Norms.Global), s.Elapsed)
+	fmt.Fprintf(&r.buf, "%d,%d,%s,%s,%s,%s,%.3f\n", s.Step, s.Epoch, F(s.Loss), F(s.BatchAcc), F(s.Norms.Global), F(s.Clipped), s.Elapsed)
 	if _, err := r.metrics.Write(r.buf.Bytes()); err != nil {
 		return fmt.Errorf("write %s: %w", MetricsFile, err)
 	}
@@ -119,7 +183,7 @@ func (r *Recorder) Epoch(e Epoch) error {
 // Close closes the files, returning the first error.
 func (r *Recorder) Close() error {
 	var first error
-	for _, f := range []*os.File{r.metrics, r.grads, r.epochs, r.stats} {
+	for _, f := range r.files() {
 		if f == nil {
 			continue
 		}
@@ -161,8 +225,21 @@ func WriteFileAtomic(path string, data []byte) error {
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

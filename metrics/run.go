@@ -89,8 +89,8 @@ func ReadRun(dir string) (*Run, error) {
 		return nil, fmt.Errorf("read run %s: %s has depth %d", dir, SummaryFile, depth)
 	}
 	byStep := map[int]int{}
-	err = readCSV(filepath.Join(dir, MetricsFile), 6, func(f []float64) error {
-		s := Step{Step: int(f[0]), Epoch: int(f[1]), Loss: f[2], BatchAcc: f[3], Elapsed: f[5],
+	err = readCSV(filepath.Join(dir, MetricsFile), 7, func(f []float64) error {
+		s := Step{Step: int(f[0]), Epoch: int(f[1]), Loss: f[2], BatchAcc: f[3], Clipped: f[5], Elapsed: f[6],
 			Norms: Norms{Global: f[4], Weight: make([]float64, depth+1), Bias: make([]float64, depth+1)}}
 		byStep[s.Step] = len(r.Steps)
 		r.Steps = append(r.Steps, s)

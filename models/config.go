@@ -5,6 +5,7 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -33,6 +34,9 @@ type Config struct {
 	TrainSize int `json:"train_size"`
 	TestSize  int `json:"test_size"`
 	LogEvery  int `json:"log_every"`
+	// ClipNorm, when positive, rescales the gradients of a step whose
+	// global norm exceeds it to that norm.
+	ClipNorm float64 `json:"clip_norm"`
 }
 
 // Default returns the default configuration: a 20×128 GELU network on
@@ -107,6 +111,9 @@ func (c Config) Validate() error {
 	}
 	if !(c.LR > 0) {
 		return fmt.Errorf("--lr must be greater than 0, got %g", c.LR)
+	}
+	if c.ClipNorm < 0 || math.IsNaN(c.ClipNorm) {
+		return fmt.Errorf("--clip-norm must be 0 (off) or positive, got %g", c.ClipNorm)
 	}
 	if c.TrainSize < 0 || c.TestSize < 0 {
 		return fmt.Errorf("--train-size and --test-size must be 0 (all) or positive")

@@ -276,3 +276,108 @@ func toFloat64s(d any) []float64 {
 	}
 	return nil
 }
+
+// paramTensors returns W0, B0, W1, B1, … in checkpoint order.
+func (m *Model) paramTensors() []*tensor.Dense {
+	var out []*tensor.Dense
+	for i := range m.Params.W {
+		out = append(out, m.Params.W[i], m.Params.B[i])
+	}
+	return out
+}
+
+// SaveParams returns a float64 copy of every parameter, W0, B0, W1, B1, ….
+func (m *Model) SaveParams() [][]float64 {
+	var out [][]float64
+	for _, t := range m.paramTensors() {
+		out = append(out, append([]float64(nil), toFloat64s(t.Data())...))
+	}
+	return out
+}
+
+// LoadParams sets every parameter from values in SaveParams' order.
+func (m *Model) LoadParams(values [][]float64) error {
+	ts := m.paramTensors()
+	if len(values) != len(ts) {
+		return fmt.Errorf("load parameters: %d arrays for %d parameters", len(values), len(ts))
+	}
+	for i, t := range ts {
+		if len(values[i]) != t.Shape().TotalSize() {
+			return fmt.Errorf("load parameters: array %d has %d values, parameter %v has %d", i, len(values[i]), t.Shape(), t.Shape().TotalSize())
+		}
+		switch d := t.Data().(type) {
+		case []float32:
+			for j, v := range values[i] {
+				d[j] = float32(v)
+			}
+		case []float64:
+			copy(d, values[i])
+		}
+	}
+	return nil
+}
+
+// ScaleGrads multiplies every gradient of the last Backward by f.
+func (m *Model) ScaleGrads(f float64) {
+	for _, n := range append(append(G.Nodes{}, m.train.WGrad...), m.train.BGrad...) {
+		switch d := n.Value().Data().(type) {
+		case []float32:
+			for i := range d {
+				d[i] *= float32(f)
+			}
+		case []float64:
+			for i := range d {
+				d[i] *= f
+			}
+		}
+	}
+}
+
+// FirstNonFinite names where the last Backward first produced a NaN or
+// infinity, following the computation: the parameters, then each hidden
+// layer's pre-activation from the input on, then the loss, then the
+// gradients from the output layer back. It returns "" when every value
+// is finite.
+func (m *Model) FirstNonFinite() string {
+	for i := range m.Params.W {
+		if !allFinite(m.Params.W[i].Data()) || !allFinite(m.Params.B[i].Data()) {
+			return fmt.Sprintf("layer %d parameters (node %s or %s)", i, m.train.W[i].Name(), m.train.B[i].Name())
+		}
+	}
+	for i, v := range m.train.PreValues {
+		if !allFinite(v.Data()) {
+			return fmt.Sprintf("layer %d pre-activation (forward pass)", i)
+		}
+	}
+	if !allFinite(m.train.Loss.Value().Data()) {
+		return "loss (log-softmax of finite logits)"
+	}
+	for i := len(m.train.WGrad) - 1; i >= 0; i-- {
+		if !allFinite(m.train.WGrad[i].Value().Data()) || !allFinite(m.train.BGrad[i].Value().Data()) {
+			return fmt.Sprintf("layer %d gradient (backward pass)", i)
+		}
+	}
+	return ""
+}
+
+func allFinite(d any) bool {
+	switch x := d.(type) {
+	case []float32:
+		for _, v := range x {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return false
+			}
+		}
+	case []float64:
+		for _, v := range x {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return false
+			}
+		}
+	case float32:
+		return !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0)
+	case float64:
+		return !math.IsNaN(x) && !math.IsInf(x, 0)
+	}
+	return true
+}

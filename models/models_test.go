@@ -137,7 +137,7 @@ func TestRecordedNormsReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Train(context.Background(), cfg, ds, rec, nil)
+	s, err := Train(context.Background(), cfg, ds, rec, nil, Hooks{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestTrainLearnsMNIST(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := Train(context.Background(), cfg, ds, rec, nil)
+		s, err := Train(context.Background(), cfg, ds, rec, nil, Hooks{})
 		rec.Close()
 		if err != nil {
 			t.Fatal(err)

@@ -11,6 +11,10 @@ import (
 type Optimizer interface {
 	// Step applies one update; params[i] and grads[i] have the same shape.
 	Step(params, grads []*tensor.Dense) error
+	// State returns the number of steps taken and the optimiser's slot
+	// vectors (nil before the first step); SetState restores them.
+	State() (steps int, slots [][]float64)
+	SetState(steps int, slots [][]float64) error
 }
 
 // optimizers holds the named optimisers, each built for a learning rate.
@@ -36,7 +40,23 @@ func NewOptimizer(name string, lr float64) (Optimizer, error) {
 // v ← μ·v + g, w ← w − lr·v (PyTorch's formulation).
 type SGD struct {
 	LR, Momentum float64
+	steps        int
 	vel          [][]float64
+}
+
+// State implements Optimizer.
+func (o *SGD) State() (int, [][]float64) { return o.steps, o.vel }
+
+// SetState implements Optimizer.
+func (o *SGD) SetState(steps int, slots [][]float64) error {
+	if o.Momentum == 0 && len(slots) != 0 {
+		return fmt.Errorf("sgd without momentum has no state, got %d slots", len(slots))
+	}
+	o.steps, o.vel = steps, slots
+	if len(slots) == 0 {
+		o.vel = nil
+	}
+	return nil
 }
 
 // Step implements Optimizer.
@@ -44,6 +64,10 @@ func (o *SGD) Step(params, grads []*tensor.Dense) error {
 	if o.Momentum != 0 && o.vel == nil {
 		o.vel = zerosLike(params)
 	}
+	if err := checkSlots(o.vel, params); err != nil {
+		return err
+	}
+	o.steps++
 	for i := range params {
 		err := update(params[i], grads[i], func(j int, g float64) float64 {
 			if o.Momentum == 0 {
@@ -69,6 +93,28 @@ type Adam struct {
 	m, v                  [][]float64
 }
 
+// State implements Optimizer: the slots are the first moments of every
+// parameter followed by the second moments.
+func (o *Adam) State() (int, [][]float64) {
+	if o.m == nil {
+		return o.t, nil
+	}
+	return o.t, append(append([][]float64{}, o.m...), o.v...)
+}
+
+// SetState implements Optimizer.
+func (o *Adam) SetState(steps int, slots [][]float64) error {
+	if len(slots)%2 != 0 {
+		return fmt.Errorf("adam state has %d slots, want an even number", len(slots))
+	}
+	o.t = steps
+	o.m, o.v = nil, nil
+	if len(slots) > 0 {
+		o.m, o.v = slots[:len(slots)/2], slots[len(slots)/2:]
+	}
+	return nil
+}
+
 // NewAdam returns Adam with learning rate lr and the default constants.
 func NewAdam(lr float64) *Adam { return &Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8} }
 
@@ -76,6 +122,12 @@ func NewAdam(lr float64) *Adam { return &Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, 
 func (o *Adam) Step(params, grads []*tensor.Dense) error {
 	if o.m == nil {
 		o.m, o.v = zerosLike(params), zerosLike(params)
+	}
+	if err := checkSlots(o.m, params); err != nil {
+		return err
+	}
+	if err := checkSlots(o.v, params); err != nil {
+		return err
 	}
 	o.t++
 	c1 := 1 - math.Pow(o.Beta1, float64(o.t))
@@ -89,6 +141,22 @@ func (o *Adam) Step(params, grads []*tensor.Dense) error {
 		})
 		if err != nil {
 			return fmt.Errorf("adam param %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// checkSlots reports whether restored slots fit the parameters.
+func checkSlots(slots [][]float64, params []*tensor.Dense) error {
+	if slots == nil {
+		return nil
+	}
+	if len(slots) != len(params) {
+		return fmt.Errorf("optimiser state has %d slots for %d parameters", len(slots), len(params))
+	}
+	for i, p := range params {
+		if len(slots[i]) != p.Shape().TotalSize() {
+			return fmt.Errorf("optimiser state slot %d has %d values, parameter has %d", i, len(slots[i]), p.Shape().TotalSize())
 		}
 	}
 	return nil

@@ -13,12 +13,21 @@ import (
 	"github.com/gradbench/gradbench/metrics"
 )
 
+// Run statuses, in Summary.Status.
+const (
+	StatusRunning     = "running"
+	StatusFinished    = "finished"
+	StatusInterrupted = "interrupted"
+	StatusDiverged    = "diverged"
+)
+
 // Summary is what a run writes to summary.json. Fields that may be
 // undefined (a diverged run has no final loss) are null in JSON.
 // MsPerStep and WallClock are wall-clock measurements; every other field
 // depends only on the configuration and the data.
 type Summary struct {
 	Config        Config `json:"config"`
+	Status        string `json:"status"`
 	InitUsed      string `json:"init_used"`
 	Dataset       string `json:"dataset"`
 	TrainExamples int    `json:"train_examples"`
@@ -39,11 +48,14 @@ type Summary struct {
 	// PredictedGain is the mean-field per-layer backward gain at
 	// initialisation (Model.PredictedGain), to compare with
 	// metrics.Gain of the first step's norms.
-	PredictedGain  *float64 `json:"predicted_gain"`
-	DivergedAtStep *int     `json:"diverged_at_step"`
-	DivergedReason string   `json:"diverged_reason,omitempty"`
-	MsPerStep      float64  `json:"ms_per_step"`
-	WallClock      Wall     `json:"wall_clock"`
+	PredictedGain *float64 `json:"predicted_gain"`
+	// ClippedSteps counts the steps whose gradients were clipped.
+	ClippedSteps   int     `json:"clipped_steps"`
+	DivergedAtStep *int    `json:"diverged_at_step"`
+	DivergedWhere  string  `json:"diverged_where,omitempty"`
+	DivergedReason string  `json:"diverged_reason,omitempty"`
+	MsPerStep      float64 `json:"ms_per_step"`
+	WallClock      Wall    `json:"wall_clock"`
 }
 
 // Wall holds a run's wall-clock fields.
@@ -59,15 +71,80 @@ type Progress struct {
 	Elapsed            time.Duration
 }
 
+// Hooks are the optional callbacks of Train.
+type Hooks struct {
+	// Progress is called after every step.
+	Progress func(Progress)
+	// Checkpoint is called with the run's state before the first step,
+	// every CheckpointEvery steps (0: never in between), at the end, and
+	// when training stops early.
+	Checkpoint      func(*Checkpoint) error
+	CheckpointEvery int
+}
+
 // ErrDiverged is returned, wrapped, when the loss or a gradient became NaN
 // or infinite. The outputs up to that step are kept.
 var ErrDiverged = errors.New("training diverged")
 
 // Train trains the network cfg describes on ds, recording into rec, and
-// returns the run's summary. progress, if not nil, is called after every
-// step. A cancelled ctx stops training after the current step; the summary
-// then covers the steps done.
-func Train(ctx context.Context, cfg Config, ds *data.Dataset, rec *metrics.Recorder, progress func(Progress)) (*Summary, error) {
+// returns the run's summary. If resume is not nil, training continues from
+// it and gives the same numbers as a run that was never stopped. A
+// cancelled ctx stops training after the current step; the summary then
+// covers the steps done and the error is ctx's.
+func Train(ctx context.Context, cfg Config, ds *data.Dataset, rec *metrics.Recorder, resume *Checkpoint, hooks Hooks) (*Summary, error) {
+	t, err := newTrainer(cfg, ds, rec, resume)
+	if err != nil {
+		return nil, err
+	}
+	defer t.m.Close()
+	if err := t.save(hooks, StatusRunning); err != nil {
+		return nil, err
+	}
+	st := &t.st
+	for ; st.Epoch <= cfg.Epochs; st.Epoch, st.Batch = st.Epoch+1, 0 {
+		t.shuffle()
+		for st.Batch < t.stepsPerEpoch {
+			if ctx.Err() != nil {
+				return t.stop(hooks, StatusInterrupted, ctx.Err())
+			}
+			if err := t.step(); errors.Is(err, ErrDiverged) {
+				return t.stop(hooks, StatusDiverged, err)
+			} else if err != nil {
+				return &st.Summary, err
+			}
+			if hooks.Progress != nil {
+				hooks.Progress(Progress{Step: st.Summary.Steps, Steps: t.total, Epoch: st.Epoch, Loss: st.LastLoss, Elapsed: t.elapsed()})
+			}
+			if n := hooks.CheckpointEvery; n > 0 && st.Summary.Steps%n == 0 {
+				if err := t.save(hooks, StatusRunning); err != nil {
+					return &st.Summary, err
+				}
+			}
+		}
+		if err := t.evaluate(); err != nil {
+			return &st.Summary, err
+		}
+	}
+	return t.stop(hooks, StatusFinished, nil)
+}
+
+// trainer holds one run's model, optimiser, data and loop state.
+type trainer struct {
+	cfg           Config
+	m             *Model
+	opt           Optimizer
+	rec           *metrics.Recorder
+	train, test   *data.Set
+	stepsPerEpoch int
+	total         int
+	src           *rand.PCG
+	order         []int
+	st            State
+	start         time.Time
+	stepTimes     []float64
+}
+
+func newTrainer(cfg Config, ds *data.Dataset, rec *metrics.Recorder, resume *Checkpoint) (*trainer, error) {
 	train, test, err := cfg.Splits(ds)
 	if err != nil {
 		return nil, err
@@ -76,107 +153,196 @@ func Train(ctx context.Context, cfg Config, ds *data.Dataset, rec *metrics.Recor
 	if err != nil {
 		return nil, err
 	}
-	defer m.Close()
 	opt, err := NewOptimizer(cfg.Optimizer, cfg.LR)
 	if err != nil {
+		m.Close()
 		return nil, err
 	}
+	t := &trainer{cfg: cfg, m: m, opt: opt, rec: rec, train: train, test: test,
+		stepsPerEpoch: train.N / cfg.Batch, src: rand.NewPCG(cfg.Seed, streamShuffle),
+		order: make([]int, train.N), start: time.Now()}
+	t.total = t.stepsPerEpoch * cfg.Epochs
+	if resume == nil {
+		t.st = State{Epoch: 1, Summary: Summary{Config: cfg, InitUsed: m.Init, Dataset: ds.Name,
+			TrainExamples: train.N, TestExamples: test.N, StepsPerEpoch: t.stepsPerEpoch, Epochs: []metrics.Epoch{}}}
+		t.st.Summary.WallClock.Started = t.start.UTC().Truncate(time.Second)
+		return t, nil
+	}
+	if err := t.restore(resume); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("resume: %w", err)
+	}
+	return t, nil
+}
 
-	s := &Summary{Config: cfg, InitUsed: m.Init, Dataset: ds.Name, TrainExamples: train.N, TestExamples: test.N,
-		StepsPerEpoch: train.N / cfg.Batch, Epochs: []metrics.Epoch{}}
-	s.WallClock.Started = time.Now().UTC().Truncate(time.Second)
-	total := s.StepsPerEpoch * cfg.Epochs
-	rng := rand.New(rand.NewPCG(cfg.Seed, streamShuffle))
-	order := make([]int, train.N)
-	var stepTimes []float64
-	var lastLoss float64
-	start := time.Now()
-
-	for epoch := 1; epoch <= cfg.Epochs && s.DivergedAtStep == nil && ctx.Err() == nil; epoch++ {
-		shuffle(rng, order)
-		var epochLoss float64
-		var epochSteps int
-		for b := 0; b < s.StepsPerEpoch && ctx.Err() == nil; b++ {
-			step := s.Steps + 1
-			t0 := time.Now()
-			idx := order[b*cfg.Batch : (b+1)*cfg.Batch]
-
-			loss, correct, err := m.Backward(train, idx)
-			if err != nil {
-				return s, fmt.Errorf("step %d: %w", step, err)
-			}
-			logged := (step-1)%cfg.LogEvery == 0 || step == total
-			var norms metrics.Norms
-			if logged || !finite(loss) {
-				w, bs := m.Grads()
-				if norms, err = metrics.GradNorms(w, bs); err != nil {
-					return s, fmt.Errorf("step %d: %w", step, err)
-				}
-				if err := rec.Step(metrics.Step{Step: step, Epoch: epoch, Loss: loss,
-					BatchAcc: float64(correct) / float64(cfg.Batch), Norms: norms,
-					Elapsed: time.Since(start).Seconds()}); err != nil {
-					return s, err
-				}
-				stats, err := m.Stats(step)
-				if err != nil {
-					return s, fmt.Errorf("step %d: %w", step, err)
-				}
-				if err := rec.Stats(stats); err != nil {
-					return s, err
-				}
-				r := norms.Ratio()
-				if s.GradRatioFirst == nil {
-					s.FirstLoggedStep, s.GradRatioFirst = step, num(r)
-				}
-				s.LastLoggedStep, s.GradRatioLast = step, num(r)
-			}
-			if step == 1 {
-				g, err := m.PredictedGain()
-				if err != nil {
-					return s, fmt.Errorf("predicted gain: %w", err)
-				}
-				s.PredictedGain = num(g)
-			}
-			s.Steps = step
-			lastLoss = loss
-			if !finite(loss) || (logged && !norms.Finite()) {
-				s.DivergedAtStep = &step
-				s.DivergedReason = fmt.Sprintf("loss %v, global gradient norm %v at step %d", loss, norms.Global, step)
-				break
-			}
-			if err := m.Update(opt); err != nil {
-				return s, fmt.Errorf("step %d: %w", step, err)
-			}
-			stepTimes = append(stepTimes, float64(time.Since(t0).Microseconds())/1000)
-			epochLoss += loss
-			epochSteps++
-			if progress != nil {
-				progress(Progress{Step: step, Steps: total, Epoch: epoch, Loss: loss, Elapsed: time.Since(start)})
-			}
+// restore sets the trainer to the checkpoint's state.
+func (t *trainer) restore(ck *Checkpoint) error {
+	if ck.Config != t.cfg {
+		return errors.New("the checkpoint is from another configuration")
+	}
+	if err := t.m.LoadParams(ck.Params); err != nil {
+		return err
+	}
+	if err := t.opt.SetState(ck.OptStep, ck.OptSlots); err != nil {
+		return err
+	}
+	t.st = ck.State
+	if t.st.Epoch < 1 || t.st.Batch < 0 || t.st.Batch > t.stepsPerEpoch || t.st.Summary.StepsPerEpoch != t.stepsPerEpoch {
+		return fmt.Errorf("position epoch %d batch %d does not fit %d steps per epoch", t.st.Epoch, t.st.Batch, t.stepsPerEpoch)
+	}
+	if t.st.RNGEpoch == t.st.Epoch {
+		if err := t.src.UnmarshalBinary(t.st.EpochRNG); err != nil {
+			return fmt.Errorf("shuffle generator: %w", err)
 		}
-		if s.DivergedAtStep != nil || epochSteps < s.StepsPerEpoch {
-			break
+	}
+	return nil
+}
+
+// shuffle draws the epoch's data order, saving the generator's state
+// first so that a resumed run draws the same order.
+func (t *trainer) shuffle() {
+	st := &t.st
+	if st.RNGEpoch == st.Epoch {
+		t.src.UnmarshalBinary(st.EpochRNG) // drawn before: draw it again
+	} else {
+		st.EpochRNG, _ = t.src.MarshalBinary()
+		st.RNGEpoch, st.EpochLoss, st.EpochSteps = st.Epoch, 0, 0
+	}
+	shuffle(rand.New(t.src), t.order)
+}
+
+// step trains one batch: forward and backward pass, gradient norms,
+// records, clipping and the optimiser update.
+func (t *trainer) step() error {
+	st, cfg := &t.st, t.cfg
+	step := st.Summary.Steps + 1
+	t0 := time.Now()
+	idx := t.order[st.Batch*cfg.Batch : (st.Batch+1)*cfg.Batch]
+	loss, correct, err := t.m.Backward(t.train, idx)
+	if err != nil {
+		return fmt.Errorf("step %d: %w", step, err)
+	}
+	w, b := t.m.Grads()
+	norms, err := metrics.GradNorms(w, b)
+	if err != nil {
+		return fmt.Errorf("step %d: %w", step, err)
+	}
+	clipped := norms.Global
+	diverged := !finite(loss) || !norms.Finite()
+	if !diverged && cfg.ClipNorm > 0 && norms.Global > cfg.ClipNorm {
+		f := cfg.ClipNorm / norms.Global
+		t.m.ScaleGrads(f)
+		clipped = norms.Global * f
+		st.Summary.ClippedSteps++
+	}
+	if (step-1)%cfg.LogEvery == 0 || step == t.total || diverged {
+		if err := t.record(step, loss, correct, norms, clipped); err != nil {
+			return err
 		}
-		acc, tl, err := m.Evaluate(test)
+	}
+	if step == 1 {
+		g, err := t.m.PredictedGain()
 		if err != nil {
-			return s, fmt.Errorf("epoch %d: %w", epoch, err)
+			return fmt.Errorf("predicted gain: %w", err)
 		}
-		e := metrics.Epoch{Epoch: epoch, Step: s.Steps, TrainLoss: epochLoss / float64(epochSteps), TestLoss: tl, TestAccuracy: acc}
-		if err := rec.Epoch(e); err != nil {
-			return s, err
-		}
-		s.Epochs = append(s.Epochs, e)
-		s.TestAccuracy, s.TestLoss = num(acc), num(tl)
+		st.Summary.PredictedGain = num(g)
 	}
-	if s.Steps > 0 {
-		s.FinalLoss = num(lastLoss)
+	st.Summary.Steps = step
+	if diverged {
+		s := &st.Summary
+		s.DivergedAtStep = &step
+		s.DivergedWhere = t.m.FirstNonFinite()
+		s.DivergedReason = fmt.Sprintf("loss %v, global gradient norm %v at step %d; first non-finite value: %s", loss, norms.Global, step, s.DivergedWhere)
+		return fmt.Errorf("%w: %s", ErrDiverged, s.DivergedReason)
 	}
-	s.MsPerStep = median(stepTimes)
-	s.WallClock.Seconds = math.Round(time.Since(start).Seconds()*1000) / 1000
-	if s.DivergedAtStep != nil {
-		return s, fmt.Errorf("%w: %s", ErrDiverged, s.DivergedReason)
+	st.LastLoss = loss
+	if err := t.m.Update(t.opt); err != nil {
+		return fmt.Errorf("step %d: %w", step, err)
 	}
-	return s, ctx.Err()
+	t.stepTimes = append(t.stepTimes, float64(time.Since(t0).Microseconds())/1000)
+	st.EpochLoss += loss
+	st.EpochSteps++
+	st.Batch++
+	return nil
+}
+
+// record writes one logged step's metrics, gradient norms and activation
+// statistics.
+func (t *trainer) record(step int, loss float64, correct int, norms metrics.Norms, clipped float64) error {
+	s := &t.st.Summary
+	err := t.rec.Step(metrics.Step{Step: step, Epoch: t.st.Epoch, Loss: loss, BatchAcc: float64(correct) / float64(t.cfg.Batch),
+		Norms: norms, Clipped: clipped, Elapsed: t.elapsed().Seconds()})
+	if err != nil {
+		return err
+	}
+	stats, err := t.m.Stats(step)
+	if err != nil {
+		return fmt.Errorf("step %d: %w", step, err)
+	}
+	if err := t.rec.Stats(stats); err != nil {
+		return err
+	}
+	r := norms.Ratio()
+	if s.GradRatioFirst == nil {
+		s.FirstLoggedStep, s.GradRatioFirst = step, num(r)
+	}
+	s.LastLoggedStep, s.GradRatioLast = step, num(r)
+	return nil
+}
+
+// evaluate measures the test split at the end of an epoch.
+func (t *trainer) evaluate() error {
+	st := &t.st
+	acc, tl, err := t.m.Evaluate(t.test)
+	if err != nil {
+		return fmt.Errorf("epoch %d: %w", st.Epoch, err)
+	}
+	e := metrics.Epoch{Epoch: st.Epoch, Step: st.Summary.Steps, TrainLoss: st.EpochLoss / float64(st.EpochSteps), TestLoss: tl, TestAccuracy: acc}
+	if err := t.rec.Epoch(e); err != nil {
+		return err
+	}
+	st.Summary.Epochs = append(st.Summary.Epochs, e)
+	st.Summary.TestAccuracy, st.Summary.TestLoss = num(acc), num(tl)
+	return nil
+}
+
+// stop finishes the summary with status, saves a last checkpoint and
+// returns the summary with err.
+func (t *trainer) stop(hooks Hooks, status string, err error) (*Summary, error) {
+	if serr := t.save(hooks, status); serr != nil {
+		err = errors.Join(err, serr)
+	}
+	return &t.st.Summary, err
+}
+
+// save fills the summary's closing fields and, if hooks ask for
+// checkpoints, passes the current state to them.
+func (t *trainer) save(hooks Hooks, status string) error {
+	s := &t.st.Summary
+	s.Status = status
+	s.FinalLoss = nil
+	if s.Steps > 0 && status != StatusDiverged {
+		s.FinalLoss = num(t.st.LastLoss)
+	}
+	s.MsPerStep = median(t.stepTimes)
+	s.WallClock.Seconds = math.Round(t.elapsed().Seconds()*1000) / 1000
+	if hooks.Checkpoint == nil {
+		return nil
+	}
+	offsets, err := t.rec.Offsets()
+	if err != nil {
+		return err
+	}
+	ck := &Checkpoint{Config: t.cfg, State: t.st, Params: t.m.SaveParams()}
+	ck.State.Offsets = offsets
+	ck.State.Elapsed = t.elapsed().Seconds()
+	ck.OptStep, ck.OptSlots = t.opt.State()
+	return hooks.Checkpoint(ck)
+}
+
+// elapsed is the wall-clock training time, including before a resume.
+func (t *trainer) elapsed() time.Duration {
+	return time.Duration(t.st.Elapsed*float64(time.Second)) + time.Since(t.start)
 }
 
 // Splits returns the training and test sets cfg uses from ds, and an error

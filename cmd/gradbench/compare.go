@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/metrics"
 	"github.com/gradbench/gradbench/models"
@@ -28,6 +27,7 @@ func compareCommand() *cli.Command {
 	flags = append(flags,
 		&cli.StringFlag{Name: "acts", Value: strings.Join(graph.Canonical, ","), Usage: "activations to compare, comma-separated"},
 		&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "activations trained at once"},
+		&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted compare in --out: finished activations are not trained again"},
 	)
 	return &cli.Command{
 		Name:      "compare",
@@ -62,6 +62,18 @@ func compare(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	every := c.Int("checkpoint-every")
+	if every < 0 {
+		return usagef("--checkpoint-every must be 0 or more, got %d", every)
+	}
+	resume := make([]*models.Checkpoint, len(acts))
+	if c.Bool("resume") {
+		for i, a := range acts {
+			if resume[i], err = compareCheckpoint(filepath.Join(out, a), base, a); err != nil {
+				return err
+			}
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	bar := progressFor(c)
@@ -81,7 +93,14 @@ func compare(c *cli.Context) error {
 			for i := range work {
 				cfg := base
 				cfg.Act = acts[i]
-				_, err := trainInto(ctx, cfg, ds, filepath.Join(out, acts[i]), prog.update(acts[i]))
+				var err error
+				ck := resume[i]
+				if ck != nil {
+					cfg = ck.Config // equal but for the data directory
+				}
+				if ck == nil || !finished(ck) {
+					_, err = trainInto(ctx, cfg, ds, filepath.Join(out, acts[i]), ck, every, prog.update(acts[i]))
+				}
 				results[i] = result{acts[i], err}
 			}
 		}()
@@ -107,6 +126,24 @@ func compare(c *cli.Context) error {
 	return writeReport(os.Stdout, dirs, out)
 }
 
+// compareCheckpoint returns the checkpoint of activation act in dir, nil if
+// it has none, and an error if it is from another configuration.
+func compareCheckpoint(dir string, base models.Config, act string) (*models.Checkpoint, error) {
+	ck, err := models.ReadCheckpoint(filepath.Join(dir, models.CheckpointFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, usagef("--resume: %v: remove %s to train %s again", err, dir, act)
+	}
+	want := base
+	want.Act = act
+	if d := configDiff(ck.Config, want); d != "" {
+		return nil, usagef("--resume: the %s run in %s was configured differently: %s", act, dir, d)
+	}
+	return ck, nil
+}
+
 // parseActs splits a comma-separated activation list, checks each name
 // and returns them in canonical order.
 func parseActs(list string, slope float64) ([]string, error) {
@@ -130,22 +167,6 @@ func parseActs(list string, slope float64) ([]string, error) {
 	}
 	// Reports list activations in one order, however they were named.
 	return canonicalOrder(acts), nil
-}
-
-// trainInto trains cfg, recording into dir, and writes its summary.
-func trainInto(ctx context.Context, cfg models.Config, ds *data.Dataset, dir string, progress func(models.Progress)) (*models.Summary, error) {
-	rec, err := metrics.Create(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer rec.Close()
-	s, err := models.Train(ctx, cfg, ds, rec, progress)
-	if s != nil {
-		if werr := metrics.WriteJSON(filepath.Join(dir, metrics.SummaryFile), s); werr != nil {
-			return s, errors.Join(err, werr)
-		}
-	}
-	return s, err
 }
 
 // writeReport reads the runs in dirs, writes the figures and report into

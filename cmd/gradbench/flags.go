@@ -31,6 +31,8 @@ func trainFlags() []cli.Flag {
 		&cli.IntFlag{Name: "train-size", Usage: "use only the first N training examples (0: all)"},
 		&cli.IntFlag{Name: "test-size", Usage: "use only the first N test examples (0: all)"},
 		&cli.IntFlag{Name: "log-every", Value: d.LogEvery, Usage: "record gradient norms every N steps"},
+		&cli.Float64Flag{Name: "clip-norm", Usage: "clip the global gradient norm to X (0: off)"},
+		&cli.IntFlag{Name: "checkpoint-every", Value: 200, Usage: "write a checkpoint every N steps (0: only at the start, the end and on interrupt)"},
 		&cli.StringFlag{Name: "out", Usage: "output directory (default runs/ACT)"},
 		&cli.BoolFlag{Name: "quiet", Usage: "no progress line"},
 		&cli.BoolFlag{Name: "cuda", Usage: "train on an NVIDIA GPU (binary built with make gpu)"},
@@ -47,6 +49,18 @@ func configFrom(c *cli.Context) (models.Config, error) {
 	if err := cfg.ApplyPreset(c.String("preset")); err != nil {
 		return cfg, usageError{err}
 	}
+	applyFlags(c, &cfg)
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError{err}
+	}
+	if c.Bool("cuda") && !cudaBuilt {
+		return cfg, usagef("--cuda: this binary was built without CUDA; build the GPU binary with \"make gpu\" and run bin/gradbench")
+	}
+	return cfg, nil
+}
+
+// applyFlags sets the fields of cfg whose flags the user gave.
+func applyFlags(c *cli.Context, cfg *models.Config) {
 	set := func(name string, apply func()) {
 		if c.IsSet(name) {
 			apply()
@@ -68,13 +82,7 @@ func configFrom(c *cli.Context) (models.Config, error) {
 	set("train-size", func() { cfg.TrainSize = c.Int("train-size") })
 	set("test-size", func() { cfg.TestSize = c.Int("test-size") })
 	set("log-every", func() { cfg.LogEvery = c.Int("log-every") })
-	if err := cfg.Validate(); err != nil {
-		return cfg, usageError{err}
-	}
-	if c.Bool("cuda") && !cudaBuilt {
-		return cfg, usagef("--cuda: this binary was built without CUDA; build the GPU binary with \"make gpu\" and run bin/gradbench")
-	}
-	return cfg, nil
+	set("clip-norm", func() { cfg.ClipNorm = c.Float64("clip-norm") })
 }
 
 // prepare loads the dataset cfg names, checks that a batch fits and that

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -15,9 +16,10 @@ import (
 
 func trainCommand() *cli.Command {
 	return &cli.Command{
-		Name:   "train",
-		Usage:  "train one network and record its per-layer gradient norms",
-		Flags:  trainFlags(),
+		Name:  "train",
+		Usage: "train one network and record its per-layer gradient norms",
+		Flags: append(trainFlags(),
+			&cli.StringFlag{Name: "resume", Usage: "continue the interrupted run in `DIR` from its checkpoint"}),
 		Action: train,
 	}
 }
@@ -32,25 +34,50 @@ func (e exitError) Unwrap() error { return e.err }
 func (e exitError) ExitCode() int { return e.code }
 
 func train(c *cli.Context) error {
-	cfg, err := configFrom(c)
+	var cfg models.Config
+	var ck *models.Checkpoint
+	var dir string
+	var err error
+	if dir = c.String("resume"); dir != "" {
+		if out := c.String("out"); out != "" && filepath.Clean(out) != filepath.Clean(dir) {
+			return usagef("--resume %s continues in place: drop --out %s", dir, out)
+		}
+		if ck, err = readResume(c, dir); err != nil {
+			return err
+		}
+		cfg = ck.Config
+		if finished(ck) {
+			fmt.Printf("%s: the run in %s has already %s after %d steps; nothing to do\n", cfg.Act, dir, ck.State.Summary.Status, ck.State.Summary.Steps)
+			return nil
+		}
+	} else {
+		if cfg, err = configFrom(c); err != nil {
+			return err
+		}
+		dir = outDir(c, cfg)
+	}
+	dataCfg := cfg
+	if c.IsSet("data-dir") {
+		dataCfg.DataDir = c.String("data-dir")
+	}
+	ds, err := prepare(dataCfg, dir)
 	if err != nil {
 		return err
 	}
-	dir := outDir(c, cfg)
-	ds, err := prepare(cfg, dir)
-	if err != nil {
-		return err
+	every := c.Int("checkpoint-every")
+	if every < 0 {
+		return usagef("--checkpoint-every must be 0 or more, got %d", every)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	bar := progressFor(c)
-	s, err := trainInto(ctx, cfg, ds, dir, bar.update)
+	s, err := trainInto(ctx, cfg, ds, dir, ck, every, bar.update)
 	bar.done()
 	switch {
 	case errors.Is(err, models.ErrDiverged):
 		return exitError{fmt.Errorf("%w; outputs so far are in %s", err, dir), exitDiverged}
 	case errors.Is(err, context.Canceled):
-		return exitError{fmt.Errorf("interrupted after step %d; outputs so far are in %s", s.Steps, dir), exitInterrupted}
+		return exitError{fmt.Errorf("interrupted after step %d; outputs so far are in %s; continue with: gradbench train --resume %s", s.Steps, dir, dir), exitInterrupted}
 	case err != nil:
 		return err
 	}
