@@ -4,7 +4,7 @@ BIN     := bin/gradbench
 RUNS    ?= runs
 FLAGS   ?=
 
-.PHONY: all build run data data-fashion test vet clean
+.PHONY: all build run data data-fashion test fuzz clean
 
 all: build
 
@@ -26,6 +26,13 @@ data-fashion:
 test: data
 	$(GO) vet ./...
 	$(GO) test ./...
+	$(GO) test -race -run Concurrent ./models/ ./cmd/gradbench/
+
+# Longer fuzzing than the seed corpora that make test runs.
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzReadIDX -fuzztime $(FUZZTIME) ./data/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeCheckpoint -fuzztime $(FUZZTIME) ./models/
 
 clean:
 	rm -rf bin runs

@@ -127,9 +127,9 @@ func Create(dir string) (*Recorder, error) {
 		{&r.stats, StatsFile, statsHeader},
 	}
 	for _, f := range files {
-		fh, err := os.Create(filepath.Join(dir, f.name))
+		fh, err := os.OpenFile(filepath.Join(dir, f.name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
 		if err == nil {
-			_, err = fh.WriteString(f.header)
+			err = write(fh, []byte(f.header))
 		}
 		if err != nil {
 			r.Close()
@@ -144,16 +144,16 @@ func Create(dir string) (*Recorder, error) {
 func (r *Recorder) Step(s Step) error {
 	r.buf.Reset()
 	fmt.Fprintf(&r.buf, "%d,%d,%s,%s,%s,%s,%.3f\n", s.Step, s.Epoch, F(s.Loss), F(s.BatchAcc), F(s.Norms.Global), F(s.Clipped), s.Elapsed)
-	if _, err := r.metrics.Write(r.buf.Bytes()); err != nil {
-		return fmt.Errorf("write %s: %w", MetricsFile, err)
+	if err := write(r.metrics, r.buf.Bytes()); err != nil {
+		return err
 	}
 	r.buf.Reset()
 	for i := range s.Norms.Weight {
 		fmt.Fprintf(&r.buf, "%d,%d,weight,%s\n", s.Step, i, F(s.Norms.Weight[i]))
 		fmt.Fprintf(&r.buf, "%d,%d,bias,%s\n", s.Step, i, F(s.Norms.Bias[i]))
 	}
-	if _, err := r.grads.Write(r.buf.Bytes()); err != nil {
-		return fmt.Errorf("write %s: %w", GradNormsFile, err)
+	if err := write(r.grads, r.buf.Bytes()); err != nil {
+		return err
 	}
 	return nil
 }
@@ -165,8 +165,8 @@ func (r *Recorder) Stats(stats []Stats) error {
 	for _, s := range stats {
 		fmt.Fprintf(&r.buf, "%d,%d,%s,%s,%s,%s\n", s.Step, s.Layer, F(s.Mean), F(s.Std), F(s.Saturated), F(s.Dead))
 	}
-	if _, err := r.stats.Write(r.buf.Bytes()); err != nil {
-		return fmt.Errorf("write %s: %w", StatsFile, err)
+	if err := write(r.stats, r.buf.Bytes()); err != nil {
+		return err
 	}
 	return nil
 }
@@ -174,8 +174,23 @@ func (r *Recorder) Stats(stats []Stats) error {
 // Epoch records one end-of-epoch evaluation in epochs.csv.
 func (r *Recorder) Epoch(e Epoch) error {
 	line := fmt.Sprintf("%d,%d,%s,%s,%s\n", e.Epoch, e.Step, F(e.TrainLoss), F(e.TestLoss), F(e.TestAccuracy))
-	if _, err := r.epochs.WriteString(line); err != nil {
-		return fmt.Errorf("write %s: %w", EpochsFile, err)
+	if err := write(r.epochs, []byte(line)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// write appends b to f, an append-only file, with one system call. If the
+// write fails part-way (a full disk), the file is cut back to where it
+// was, so that it never ends in a partial row.
+func write(f *os.File, b []byte) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Truncate(st.Size())
+		return err // *PathError: names the file
 	}
 	return nil
 }
@@ -217,6 +232,9 @@ func WriteFileAtomic(path string, data []byte) error {
 	}
 	defer os.Remove(tmp.Name())
 	if _, err = tmp.Write(data); err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {

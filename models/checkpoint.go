@@ -208,3 +208,29 @@ func withPayload(payload []byte) []byte {
 	out.Write(payload)
 	return out.Bytes()
 }
+
+// OutputBytes estimates the most disk space a run of cfg on trainN
+// examples of in values with the given number of classes writes at once:
+// its CSV files, summary and checkpoint, with room for the checkpoint's
+// temporary copy while it is replaced.
+func OutputBytes(cfg Config, trainN, in, classes int) int64 {
+	params := int64(0)
+	for i := 0; i <= cfg.Depth; i++ {
+		fanIn, fanOut := int64(cfg.Width), int64(cfg.Width)
+		if i == 0 {
+			fanIn = int64(in)
+		}
+		if i == cfg.Depth {
+			fanOut = int64(classes)
+		}
+		params += fanIn*fanOut + fanOut
+	}
+	slots := map[string]int64{"adam": 2, "momentum": 1}[cfg.Optimizer]
+	checkpoint := 8*params*(1+slots) + 64<<10
+	steps := int64(trainN/cfg.Batch) * int64(cfg.Epochs)
+	logged := steps/int64(cfg.LogEvery) + 2
+	// Rows: metrics ~120 B; grad_norms ~40 B per layer and parameter;
+	// act_stats ~110 B per hidden layer.
+	perLog := int64(120 + 2*40*(cfg.Depth+1) + 110*cfg.Depth)
+	return 2*checkpoint + logged*perLog + 64<<10
+}

@@ -2,6 +2,9 @@ package models
 
 import (
 	"bytes"
+	"context"
+	"github.com/gradbench/gradbench/data"
+	"github.com/gradbench/gradbench/metrics"
 	"math"
 	"os"
 	"path/filepath"
@@ -88,4 +91,31 @@ func FuzzDecodeCheckpoint(f *testing.F) {
 		// Wrapping any payload in a valid header reaches the section parser.
 		DecodeCheckpoint(withPayload(b))
 	})
+}
+
+// TestOutputBytes checks the estimate against what a run really writes.
+func TestOutputBytes(t *testing.T) {
+	ds := data.Synthetic(1, 512, 64)
+	cfg := Default()
+	cfg.Depth, cfg.Width, cfg.Batch, cfg.Epochs = 4, 32, 32, 2
+	dir := t.TempDir()
+	rec, err := metrics.Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := Hooks{Checkpoint: func(ck *Checkpoint) error { return WriteCheckpoint(filepath.Join(dir, CheckpointFile), ck) }}
+	if _, err := Train(context.Background(), cfg, ds, rec, nil, hooks); err != nil {
+		t.Fatal(err)
+	}
+	rec.Close()
+	var written int64
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		info, _ := e.Info()
+		written += info.Size()
+	}
+	est := OutputBytes(cfg, ds.Train.N, ds.Train.Dim, ds.Classes)
+	if est < written || est > 4*written {
+		t.Errorf("estimate %d bytes, run wrote %d", est, written)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/gradbench/gradbench/data"
@@ -316,6 +317,49 @@ func TestPredictedGain(t *testing.T) {
 		}
 		if g < tc.min || g > tc.max {
 			t.Errorf("%s: predicted gain %.3f, want in [%g, %g]", tc.act, g, tc.min, tc.max)
+		}
+	}
+}
+
+// TestConcurrentTraining trains two activations at once in one process,
+// as compare does, and checks each gives the numbers it gives alone. Run
+// it under -race (CI does).
+func TestConcurrentTraining(t *testing.T) {
+	ds := data.Synthetic(6, 256, 64)
+	acts := []string{"gelu", "tanh"}
+	train := func(act string) string {
+		cfg := Default()
+		cfg.Act, cfg.Depth, cfg.Width, cfg.Batch = act, 4, 16, 32
+		dir := t.TempDir()
+		rec, err := metrics.Create(dir)
+		if err != nil {
+			t.Error(err)
+			return ""
+		}
+		if _, err := Train(context.Background(), cfg, ds, rec, nil, Hooks{}); err != nil {
+			t.Error(err)
+		}
+		rec.Close()
+		b, _ := os.ReadFile(filepath.Join(dir, metrics.GradNormsFile))
+		return string(b)
+	}
+	alone := map[string]string{}
+	for _, a := range acts {
+		alone[a] = train(a)
+	}
+	together := make([]string, len(acts))
+	var wg sync.WaitGroup
+	for i, a := range acts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			together[i] = train(a)
+		}()
+	}
+	wg.Wait()
+	for i, a := range acts {
+		if together[i] != alone[a] {
+			t.Errorf("%s: concurrent training gave other gradient norms", a)
 		}
 	}
 }

@@ -9,7 +9,9 @@
 package plots
 
 import (
+	"bytes"
 	"fmt"
+	"github.com/gradbench/gradbench/metrics"
 	"image"
 	"image/color"
 	"io"
@@ -149,18 +151,11 @@ func isRaster(c draw.Canvas) bool {
 
 // writeTo writes w's content to the file path.
 func writeTo(path string, w io.WriterTo) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := w.WriteTo(f); err != nil {
-		f.Close()
+	var b bytes.Buffer
+	if _, err := w.WriteTo(&b); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return metrics.WriteFileAtomic(path, b.Bytes())
 }
 
 // Fonts of the figures: the sans-serif Liberation face embedded in

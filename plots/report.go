@@ -49,10 +49,10 @@ func Report(dir, title, config string, rows []metrics.Row, figs []Figure) error 
 		}
 		pngs[i] = b
 	}
-	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(markdownReport(title, config, rows, figs)), 0o644); err != nil {
+	if err := metrics.WriteFileAtomic(filepath.Join(dir, "report.md"), []byte(markdownReport(title, config, rows, figs))); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "report.html"), []byte(htmlReport(title, config, rows, figs, pngs)), 0o644); err != nil {
+	if err := metrics.WriteFileAtomic(filepath.Join(dir, "report.html"), []byte(htmlReport(title, config, rows, figs, pngs))); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil

@@ -58,7 +58,7 @@ func compare(c *cli.Context) error {
 	if out == "" {
 		out = "runs/compare"
 	}
-	ds, err := prepare(base, out)
+	ds, err := prepare(base, out, len(acts))
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/gradbench/gradbench/data"
@@ -86,17 +88,55 @@ func applyFlags(c *cli.Context, cfg *models.Config) {
 }
 
 // prepare loads the dataset cfg names, checks that a batch fits and that
-// out can be written: everything that can fail before training starts.
-func prepare(cfg models.Config, out string) (*data.Dataset, error) {
+// out can be written and has room for runs runs: everything that can fail
+// before training starts.
+func prepare(cfg models.Config, out string, runs int) (*data.Dataset, error) {
 	ds, err := data.Load(cfg.Dataset, cfg.DataDir)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	if _, _, err := cfg.Splits(ds); err != nil {
+	train, _, err := cfg.Splits(ds)
+	if err != nil {
 		return nil, usageError{err}
 	}
-	return ds, checkWritable(out)
+	if err := checkWritable(out); err != nil {
+		return nil, err
+	}
+	// Files a run replaces give their space back.
+	need := int64(runs)*models.OutputBytes(cfg, train.N, train.Dim, ds.Classes) - dirBytes(out)
+	if free := freeBytes(out); free >= 0 && free < need {
+		return nil, usagef("output %s has %s free but the run needs about %s: free some space or choose another --out", out, mib(free), mib(need))
+	}
+	return ds, nil
 }
+
+// dirBytes returns the size of the regular files in dir and in its
+// immediate subdirectories (the runs of a compare).
+func dirBytes(dir string) int64 {
+	var n int64
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() {
+			n += dirBytes1(filepath.Join(dir, e.Name()))
+		} else if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+	}
+	return n
+}
+
+func dirBytes1(dir string) int64 {
+	var n int64
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+	}
+	return n
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 func outDir(c *cli.Context, cfg models.Config) string {
 	if out := c.String("out"); out != "" {

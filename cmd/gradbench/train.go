@@ -60,7 +60,7 @@ func train(c *cli.Context) error {
 	if c.IsSet("data-dir") {
 		dataCfg.DataDir = c.String("data-dir")
 	}
-	ds, err := prepare(dataCfg, dir)
+	ds, err := prepare(dataCfg, dir, 1)
 	if err != nil {
 		return err
 	}
