@@ -213,3 +213,78 @@ func TestCompareResume(t *testing.T) {
 		t.Errorf("compare --resume with another lr: exit %d, %q", code, stderr)
 	}
 }
+
+// TestClipNorm checks that --clip-norm rescales every step whose global
+// norm exceeds it and records the norm before and after.
+func TestClipNorm(t *testing.T) {
+	dir, free := t.TempDir(), t.TempDir()
+	for _, d := range []struct {
+		dir  string
+		clip string
+	}{{dir, "0.05"}, {free, "0"}} {
+		if _, stderr, code := run(t, append(append([]string{"train"}, small...), "--act", "relu", "--clip-norm", d.clip, "--out", d.dir)...); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+	}
+	rows := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(dir, "metrics.csv"))), "\n")
+	if rows[0] != "step,epoch,loss,batch_acc,grad_norm,grad_norm_clipped,elapsed_s" {
+		t.Fatalf("header %q", rows[0])
+	}
+	clipped := 0
+	for _, r := range rows[1:] {
+		f := strings.Split(r, ",")
+		var norm, after float64
+		json.Unmarshal([]byte(f[4]), &norm)
+		json.Unmarshal([]byte(f[5]), &after)
+		want := norm
+		if norm > 0.05 {
+			want = 0.05
+			clipped++
+		}
+		if diff := after - want; diff > 1e-12 || diff < -1e-12 {
+			t.Errorf("row %s: clipped norm %v, want %v", r, after, want)
+		}
+	}
+	var s struct {
+		ClippedSteps int `json:"clipped_steps"`
+	}
+	json.Unmarshal([]byte(readFile(t, filepath.Join(dir, "summary.json"))), &s)
+	if clipped == 0 || s.ClippedSteps != clipped {
+		t.Errorf("%d rows clipped, summary says %d", clipped, s.ClippedSteps)
+	}
+	// Clipping changes the training: the norms part ways after step 1.
+	if readFile(t, filepath.Join(dir, "grad_norms.csv")) == readFile(t, filepath.Join(free, "grad_norms.csv")) {
+		t.Error("clipping changed nothing")
+	}
+}
+
+// TestCompareGoesOnAfterDivergence: one activation diverges, the other
+// trains; the table reports both and compare succeeds.
+func TestCompareGoesOnAfterDivergence(t *testing.T) {
+	out := t.TempDir()
+	stdout, stderr, code := run(t, append(append([]string{"compare"}, small...), "--acts", "sigmoid,relu", "--optimizer", "sgd", "--lr", "100", "--out", out)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var relu, sigmoid string
+	for _, l := range strings.Split(stdout, "\n") {
+		switch {
+		case strings.HasPrefix(l, "relu"):
+			relu = l
+		case strings.HasPrefix(l, "sigmoid"):
+			sigmoid = l
+		}
+	}
+	if !strings.Contains(relu, "diverged at step") || sigmoid == "" || strings.Contains(sigmoid, "diverged") {
+		t.Errorf("table:\n%s", stdout)
+	}
+	var s struct {
+		DivergedAtStep *int   `json:"diverged_at_step"`
+		DivergedWhere  string `json:"diverged_where"`
+		Status         string
+	}
+	json.Unmarshal([]byte(readFile(t, filepath.Join(out, "relu", "summary.json"))), &s)
+	if s.DivergedAtStep == nil || s.DivergedWhere == "" || s.Status != "diverged" {
+		t.Errorf("relu summary: %+v", s)
+	}
+}
