@@ -103,33 +103,22 @@ func prepare(cfg models.Config, out string, runs int) (*data.Dataset, error) {
 		return nil, err
 	}
 	// Files a run replaces give their space back.
-	need := int64(runs)*models.OutputBytes(cfg, train.N, train.Dim, ds.Classes) - dirBytes(out)
+	need := int64(runs)*models.OutputBytes(cfg, train.N, train.Dim, ds.Classes) - dirBytes(out, true)
 	if free := freeBytes(out); free >= 0 && free < need {
 		return nil, usagef("output %s has %s free but the run needs about %s: free some space or choose another --out", out, mib(free), mib(need))
 	}
 	return ds, nil
 }
 
-// dirBytes returns the size of the regular files in dir and in its
-// immediate subdirectories (the runs of a compare).
-func dirBytes(dir string) int64 {
+// dirBytes returns the size of the regular files in dir and, when sub is
+// true, in its immediate subdirectories (the runs of a compare).
+func dirBytes(dir string, sub bool) int64 {
 	var n int64
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if e.IsDir() {
-			n += dirBytes1(filepath.Join(dir, e.Name()))
+		if e.IsDir() && sub {
+			n += dirBytes(filepath.Join(dir, e.Name()), false)
 		} else if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
-			n += info.Size()
-		}
-	}
-	return n
-}
-
-func dirBytes1(dir string) int64 {
-	var n int64
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
 			n += info.Size()
 		}
 	}
