@@ -69,19 +69,55 @@ func (o *SGD) Step(params, grads []*tensor.Dense) error {
 	}
 	o.steps++
 	for i := range params {
-		err := update(params[i], grads[i], func(j int, g float64) float64 {
-			if o.Momentum == 0 {
-				return o.LR * g
-			}
-			v := o.Momentum*o.vel[i][j] + g
-			o.vel[i][j] = v
-			return o.LR * v
-		})
+		var err error
+		if o.Momentum == 0 {
+			err = apply(params[i], grads[i], sgd[float32](o.LR), sgd[float64](o.LR))
+		} else {
+			vel := o.vel[i]
+			err = apply(params[i], grads[i], momentum[float32](o.LR, o.Momentum, vel), momentum[float64](o.LR, o.Momentum, vel))
+		}
 		if err != nil {
 			return fmt.Errorf("sgd param %d: %w", i, err)
 		}
 	}
 	return nil
+}
+
+// float is a parameter element type.
+type float interface{ ~float32 | ~float64 }
+
+// sgd returns the kernel w −= lr·g.
+func sgd[T float](lr float64) func(w, g []T) {
+	return func(w, g []T) {
+		for j, x := range g {
+			w[j] -= T(lr * float64(x))
+		}
+	}
+}
+
+// momentum returns the kernel v ← μ·v + g, w −= lr·v.
+func momentum[T float](lr, mu float64, vel []float64) func(w, g []T) {
+	return func(w, g []T) {
+		for j, x := range g {
+			v := mu*vel[j] + float64(x)
+			vel[j] = v
+			w[j] -= T(lr * v)
+		}
+	}
+}
+
+// adam returns Adam's kernel for one parameter with moments m and v and
+// bias corrections c1, c2.
+func adam[T float](o *Adam, m, v []float64, c1, c2 float64) func(w, g []T) {
+	b1, b2, lr, eps := o.Beta1, o.Beta2, o.LR, o.Eps
+	return func(w, g []T) {
+		for j, x := range g {
+			gj := float64(x)
+			m[j] = b1*m[j] + (1-b1)*gj
+			v[j] = b2*v[j] + (1-b2)*gj*gj
+			w[j] -= T(lr * (m[j] / c1) / (math.Sqrt(v[j]/c2) + eps))
+		}
+	}
 }
 
 // Adam is the Adam optimiser with bias correction (Kingma & Ba), with
@@ -134,12 +170,7 @@ func (o *Adam) Step(params, grads []*tensor.Dense) error {
 	c2 := 1 - math.Pow(o.Beta2, float64(o.t))
 	for i := range params {
 		m, v := o.m[i], o.v[i]
-		err := update(params[i], grads[i], func(j int, g float64) float64 {
-			m[j] = o.Beta1*m[j] + (1-o.Beta1)*g
-			v[j] = o.Beta2*v[j] + (1-o.Beta2)*g*g
-			return o.LR * (m[j] / c1) / (math.Sqrt(v[j]/c2) + o.Eps)
-		})
-		if err != nil {
+		if err := apply(params[i], grads[i], adam[float32](o, m, v, c1, c2), adam[float64](o, m, v, c1, c2)); err != nil {
 			return fmt.Errorf("adam param %d: %w", i, err)
 		}
 	}
@@ -170,27 +201,21 @@ func zerosLike(ts []*tensor.Dense) [][]float64 {
 	return out
 }
 
-// update sets w[j] −= delta(j, g[j]) for every element.
-func update(w, g *tensor.Dense, delta func(j int, g float64) float64) error {
+// apply runs the kernel for w's element type on the data of w and g.
+func apply(w, g *tensor.Dense, k32 func(w, g []float32), k64 func(w, g []float64)) error {
 	switch wd := w.Data().(type) {
 	case []float32:
-		gd, ok := g.Data().([]float32)
-		if !ok || len(gd) != len(wd) {
-			return fmt.Errorf("gradient %v %v does not match weight %v %v", g.Dtype(), g.Shape(), w.Dtype(), w.Shape())
-		}
-		for j, x := range gd {
-			wd[j] -= float32(delta(j, float64(x)))
+		if gd, ok := g.Data().([]float32); ok && len(gd) == len(wd) {
+			k32(wd, gd)
+			return nil
 		}
 	case []float64:
-		gd, ok := g.Data().([]float64)
-		if !ok || len(gd) != len(wd) {
-			return fmt.Errorf("gradient %v %v does not match weight %v %v", g.Dtype(), g.Shape(), w.Dtype(), w.Shape())
-		}
-		for j, x := range gd {
-			wd[j] -= delta(j, x)
+		if gd, ok := g.Data().([]float64); ok && len(gd) == len(wd) {
+			k64(wd, gd)
+			return nil
 		}
 	default:
 		return fmt.Errorf("unsupported dtype %v", w.Dtype())
 	}
-	return nil
+	return fmt.Errorf("gradient %v %v does not match weight %v %v", g.Dtype(), g.Shape(), w.Dtype(), w.Shape())
 }
