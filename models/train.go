@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gradbench/gradbench/data"
+	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/metrics"
 )
 
@@ -50,12 +51,15 @@ type Summary struct {
 	// metrics.Gain of the first step's norms.
 	PredictedGain *float64 `json:"predicted_gain"`
 	// ClippedSteps counts the steps whose gradients were clipped.
-	ClippedSteps   int     `json:"clipped_steps"`
-	DivergedAtStep *int    `json:"diverged_at_step"`
-	DivergedWhere  string  `json:"diverged_where,omitempty"`
-	DivergedReason string  `json:"diverged_reason,omitempty"`
-	MsPerStep      float64 `json:"ms_per_step"`
-	WallClock      Wall    `json:"wall_clock"`
+	ClippedSteps   int    `json:"clipped_steps"`
+	DivergedAtStep *int   `json:"diverged_at_step"`
+	DivergedWhere  string `json:"diverged_where,omitempty"`
+	DivergedReason string `json:"diverged_reason,omitempty"`
+	// BLAS is the matrix-multiply library of the build (graph.BLAS): runs
+	// give the same numbers byte for byte within one BLAS.
+	BLAS      string  `json:"blas"`
+	MsPerStep float64 `json:"ms_per_step"`
+	WallClock Wall    `json:"wall_clock"`
 }
 
 // Wall holds a run's wall-clock fields.
@@ -163,7 +167,7 @@ func newTrainer(cfg Config, ds *data.Dataset, rec *metrics.Recorder, resume *Che
 		order: make([]int, train.N), start: time.Now()}
 	t.total = t.stepsPerEpoch * cfg.Epochs
 	if resume == nil {
-		t.st = State{Epoch: 1, Summary: Summary{Config: cfg, InitUsed: m.Init, Dataset: ds.Name,
+		t.st = State{Epoch: 1, Summary: Summary{Config: cfg, InitUsed: m.Init, Dataset: ds.Name, BLAS: graph.BLAS,
 			TrainExamples: train.N, TestExamples: test.N, StepsPerEpoch: t.stepsPerEpoch, Epochs: []metrics.Epoch{}}}
 		t.st.Summary.WallClock.Started = t.start.UTC().Truncate(time.Second)
 		return t, nil

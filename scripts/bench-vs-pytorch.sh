@@ -15,6 +15,8 @@
 #
 # Usage: scripts/bench-vs-pytorch.sh            (from anywhere in the repo)
 # Environment: ROUNDS (3), ACTS ("relu gelu"), WIDTHS ("128 512 1024"),
+#   BLASES ("gonum openblas": gradbench's pure-Go build and its -tags openblas
+#   build, see the Makefile's openblas target),
 #   THREADS ("1 $(nproc)"), OUT (a new temporary directory; raw results go
 #   to $OUT/results.jsonl, the table to $OUT/table.txt).
 #
@@ -47,9 +49,12 @@ need_pkgs=()
 if ! [ -x "$PY" ] || ! "$PY" -c 'import torch' 2>/dev/null; then
 	need_pkgs+=(python3-torch)
 fi
-if ! dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q 'ok installed'; then
-	need_pkgs+=(libopenblas0-pthread)
-fi
+BLASES=${BLASES:-gonum openblas}
+for p in libopenblas0-pthread $([[ " $BLASES " == *" openblas "* ]] && echo libopenblas-dev); do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+		need_pkgs+=("$p")
+	fi
+done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "bench-vs-pytorch: need ${need_pkgs[*]}; run as root or: sudo apt-get install ${need_pkgs[*]}" >&2
@@ -60,15 +65,29 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >&2
 fi
 
-echo "bench-vs-pytorch: building the models test binary" >&2
-go test -c -o "$OUT/models.test" ./models/
+echo "bench-vs-pytorch: building the models test binaries ($BLASES)" >&2
+for blas in $BLASES; do
+	if [ "$blas" = openblas ]; then
+		CGO_LDFLAGS=-lopenblas go test -c -tags openblas -o "$OUT/models-$blas.test" ./models/
+	else
+		go test -c -o "$OUT/models-$blas.test" ./models/
+	fi
+done
 
 results=$OUT/results.jsonl
 : >"$results"
 
 run_go() { # act width threads steps round
-	local line ms
-	line=$(GOMAXPROCS=$3 "$OUT/models.test" -test.run '^$' \
+	local blas
+	for blas in $BLASES; do
+		run_go1 "$blas" "$@"
+	done
+}
+
+run_go1() { # blas act width threads steps round
+	local line ms blas=$1
+	shift
+	line=$(GOMAXPROCS=$3 OPENBLAS_NUM_THREADS=$3 "$OUT/models-$blas.test" -test.run '^$' \
 		-test.bench "^BenchmarkStep\$/^$1\$/^width=$2\$" \
 		-test.benchtime "${4}x" -test.cpu "$3" | grep '^BenchmarkStep/')
 	ms=$(awk '{for (i = 2; i <= NF; i++) if ($i == "median-ms/step") print $(i-1)}' <<<"$line")
@@ -76,8 +95,8 @@ run_go() { # act width threads steps round
 		echo "bench-vs-pytorch: no median-ms/step in: $line" >&2
 		exit 1
 	fi
-	printf '{"impl":"gradbench","act":"%s","width":%s,"threads":%s,"steps":%s,"round":%s,"median_ms":%s}\n' \
-		"$1" "$2" "$3" "$4" "$5" "$ms" | tee -a "$results"
+	printf '{"impl":"gradbench-%s","act":"%s","width":%s,"threads":%s,"steps":%s,"round":%s,"median_ms":%s}\n' \
+		"$blas" "$1" "$2" "$3" "$4" "$5" "$ms" | tee -a "$results"
 }
 
 run_torch() { # act width threads steps round
@@ -122,14 +141,19 @@ for line in open(sys.argv[1]):
     d = json.loads(line)
     runs[(d["act"], d["width"], d["threads"], d["impl"])].append(d["median_ms"])
 keys = sorted({k[:3] for k in runs}, key=lambda k: (k[2], k[0], k[1]))
-print("| act | width | threads | gradbench median ms | pytorch median ms | ratio gradbench/pytorch | rounds |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+impls = sorted({k[3] for k in runs if k[3] != "pytorch"})
+head = ["act", "width", "threads"] + [f"{i} ms" for i in impls] + ["pytorch ms"] + [f"{i}/pytorch" for i in impls] + ["rounds"]
+print("| " + " | ".join(head) + " |")
+print("| " + " | ".join(["---"] + ["---:"] * (len(head) - 1)) + " |")
 for act, width, threads in keys:
-    g = runs.get((act, width, threads, "gradbench"), [])
     p = runs.get((act, width, threads, "pytorch"), [])
-    if not g or not p:
+    gs = [runs.get((act, width, threads, i), []) for i in impls]
+    if not p or not all(gs):
         continue
-    gm, pm = statistics.median(g), statistics.median(p)
-    print(f"| {act} | {width} | {threads} | {gm:.1f} | {pm:.1f} | {gm / pm:.1f} | {min(len(g), len(p))} |")
+    pm = statistics.median(p)
+    gm = [statistics.median(g) for g in gs]
+    cells = [act, str(width), str(threads)] + [f"{m:.1f}" for m in gm] + [f"{pm:.1f}"] + [f"{m / pm:.2f}" for m in gm]
+    cells.append(str(min(len(x) for x in gs + [p])))
+    print("| " + " | ".join(cells) + " |")
 EOF
 echo "bench-vs-pytorch: raw results in $results" >&2

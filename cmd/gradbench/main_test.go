@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"github.com/gradbench/gradbench/graph"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +21,12 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "gradbench")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	// The binary under test is built like this test: with the same BLAS.
+	args := []string{"build", "-o", binary}
+	if graph.BLAS == "openblas" {
+		args = append(args, "-tags", "openblas")
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
 		os.Stderr.Write(out)
 		os.Exit(1)
 	}
