@@ -18,9 +18,11 @@ const numClasses = 10
 
 // Set is one split of a labelled image dataset.
 type Set struct {
-	Images []float32 // N*Dim values, pixel/255, so in [0,1], row-major per image
-	Labels []uint8   // N labels in [0, Classes)
-	N, Dim int       // number of examples, values per example (rows*cols)
+	// Pixels holds N*Dim bytes, row-major per image, as stored in the
+	// file: 4× less memory than float values. Scale reads them into [0,1].
+	Pixels []uint8
+	Labels []uint8 // N labels in [0, Classes)
+	N, Dim int     // number of examples, values per example (rows*cols)
 }
 
 // Dataset is a train and a test split.
@@ -30,10 +32,18 @@ type Dataset struct {
 	Train, Test *Set
 }
 
-// Image returns the Dim values of image i. The slice shares memory with
-// s.Images. Image panics if i is not in [0, N), like a slice index.
-func (s *Set) Image(i int) []float32 {
-	return s.Images[i*s.Dim : (i+1)*s.Dim : (i+1)*s.Dim]
+// Image returns the Dim pixels of image i. The slice shares memory with
+// s.Pixels. Image panics if i is not in [0, N), like a slice index.
+func (s *Set) Image(i int) []uint8 {
+	return s.Pixels[i*s.Dim : (i+1)*s.Dim : (i+1)*s.Dim]
+}
+
+// Scale writes image i into dst as float32(pixel)/255, in [0,1]. dst must
+// hold Dim values.
+func (s *Set) Scale(dst []float32, i int) {
+	for k, p := range s.Image(i) {
+		dst[k] = float32(p) / 255
+	}
 }
 
 // Subset returns a Set holding the first n examples of s, sharing memory
@@ -41,7 +51,7 @@ func (s *Set) Image(i int) []float32 {
 func (s *Set) Subset(n int) *Set {
 	n = max(0, min(n, s.N))
 	return &Set{
-		Images: s.Images[: n*s.Dim : n*s.Dim],
+		Pixels: s.Pixels[: n*s.Dim : n*s.Dim],
 		Labels: s.Labels[:n:n],
 		N:      n,
 		Dim:    s.Dim,
@@ -82,11 +92,7 @@ func LoadSplit(imagesPath, labelsPath string) (*Set, error) {
 			return nil, fmt.Errorf("read %s: label %d at index %d is out of range [0, %d)", labelsPath, l, i, numClasses)
 		}
 	}
-	images := make([]float32, len(pix))
-	for i, p := range pix {
-		images[i] = float32(p) / 255
-	}
-	return &Set{Images: images, Labels: labels, N: n, Dim: dim}, nil
+	return &Set{Pixels: pix, Labels: labels, N: n, Dim: dim}, nil
 }
 
 // fileBases are the canonical MNIST file names, without the .gz suffix.

@@ -128,16 +128,21 @@ func TestLoadRoundTrip(t *testing.T) {
 			{"test", d.Test, []byte{10, 20, 30, 40, 50, 60, 70, 80}, []uint8{3, 1}},
 		} {
 			s := sc.s
-			if s.N != len(sc.labels) || s.Dim != 4 || len(s.Images) != s.N*s.Dim {
-				t.Errorf("%s %s: N=%d Dim=%d len(Images)=%d, want N=%d Dim=4", tc.name, sc.split, s.N, s.Dim, len(s.Images), len(sc.labels))
+			if s.N != len(sc.labels) || s.Dim != 4 || len(s.Pixels) != s.N*s.Dim {
+				t.Errorf("%s %s: N=%d Dim=%d len(Pixels)=%d, want N=%d Dim=4", tc.name, sc.split, s.N, s.Dim, len(s.Pixels), len(sc.labels))
 				continue
 			}
 			if !slices.Equal(s.Labels, sc.labels) {
 				t.Errorf("%s %s: labels %v, want %v", tc.name, sc.split, s.Labels, sc.labels)
 			}
-			for i, p := range sc.pixels {
-				if want := float64(p) / 255; math.Abs(float64(s.Images[i])-want) > tol {
-					t.Errorf("%s %s: pixel %d = %v, want %v", tc.name, sc.split, i, s.Images[i], want)
+			if !slices.Equal(s.Pixels, sc.pixels) {
+				t.Errorf("%s %s: pixels %v, want %v", tc.name, sc.split, s.Pixels, sc.pixels)
+			}
+			img := make([]float32, s.Dim)
+			s.Scale(img, 0)
+			for i, p := range sc.pixels[:s.Dim] {
+				if want := float64(p) / 255; math.Abs(float64(img[i])-want) > tol {
+					t.Errorf("%s %s: scaled pixel %d = %v, want %v", tc.name, sc.split, i, img[i], want)
 				}
 			}
 		}
@@ -154,25 +159,25 @@ func TestLoadSplitErrorNamesSplit(t *testing.T) {
 
 func TestImageSubset(t *testing.T) {
 	s := &Set{
-		Images: []float32{0, 1, 2, 3, 4, 5, 6, 7, 8},
+		Pixels: []uint8{0, 1, 2, 3, 4, 5, 6, 7, 8},
 		Labels: []uint8{7, 8, 9},
 		N:      3,
 		Dim:    3,
 	}
 	for i := range s.N {
-		if got, want := s.Image(i), s.Images[3*i:3*i+3]; !slices.Equal(got, want) || cap(got) != 3 {
+		if got, want := s.Image(i), s.Pixels[3*i:3*i+3]; !slices.Equal(got, want) || cap(got) != 3 {
 			t.Errorf("Image(%d) = %v (cap %d), want %v (cap 3)", i, got, cap(got), want)
 		}
 	}
 	for _, tc := range []struct{ n, want int }{{-1, 0}, {0, 0}, {2, 2}, {3, 3}, {100, 3}} {
 		sub := s.Subset(tc.n)
-		if sub.N != tc.want || sub.Dim != 3 || len(sub.Images) != 3*tc.want || len(sub.Labels) != tc.want {
-			t.Errorf("Subset(%d): N=%d Dim=%d len(Images)=%d len(Labels)=%d, want N=%d", tc.n, sub.N, sub.Dim, len(sub.Images), len(sub.Labels), tc.want)
+		if sub.N != tc.want || sub.Dim != 3 || len(sub.Pixels) != 3*tc.want || len(sub.Labels) != tc.want {
+			t.Errorf("Subset(%d): N=%d Dim=%d len(Pixels)=%d len(Labels)=%d, want N=%d", tc.n, sub.N, sub.Dim, len(sub.Pixels), len(sub.Labels), tc.want)
 		}
 	}
 	sub := s.Subset(2)
-	sub.Images[0] = 42
-	if s.Images[0] != 42 {
+	sub.Pixels[0] = 42
+	if s.Pixels[0] != 42 {
 		t.Errorf("Subset does not share memory with its Set")
 	}
 	// Appending to a subset must not overwrite the parent's later examples.
@@ -200,8 +205,8 @@ func checkReal(t *testing.T, name, target string, firstLabel uint8) {
 		n     int
 	}{{"train", d.Train, 60000}, {"test", d.Test, 10000}} {
 		s := sc.s
-		if s.N != sc.n || s.Dim != 784 || len(s.Images) != s.N*784 || len(s.Labels) != s.N {
-			t.Fatalf("%s %s: N=%d Dim=%d len(Images)=%d len(Labels)=%d, want N=%d Dim=784", name, sc.split, s.N, s.Dim, len(s.Images), len(s.Labels), sc.n)
+		if s.N != sc.n || s.Dim != 784 || len(s.Pixels) != s.N*784 || len(s.Labels) != s.N {
+			t.Fatalf("%s %s: N=%d Dim=%d len(Pixels)=%d len(Labels)=%d, want N=%d Dim=784", name, sc.split, s.N, s.Dim, len(s.Pixels), len(s.Labels), sc.n)
 		}
 		var counts [10]int
 		for _, l := range s.Labels {
@@ -218,11 +223,11 @@ func checkReal(t *testing.T, name, target string, firstLabel uint8) {
 		if sum != sc.n {
 			t.Errorf("%s %s: label counts sum to %d, want %d", name, sc.split, sum, sc.n)
 		}
-		lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
-		for _, v := range s.Images {
+		lo, hi := uint8(255), uint8(0)
+		for _, v := range s.Pixels {
 			lo, hi = min(lo, v), max(hi, v)
 		}
-		if lo != 0 || hi != 1 {
+		if lo != 0 || hi != 255 {
 			t.Errorf("%s %s: pixels span [%v, %v], want [0, 1]", name, sc.split, lo, hi)
 		}
 	}

@@ -1,6 +1,9 @@
 package data
 
-import "math/rand/v2"
+import (
+	"math"
+	"math/rand/v2"
+)
 
 // Shape and noise of the synthetic dataset.
 const (
@@ -47,15 +50,15 @@ func synthSet(rng *rand.Rand, protos []float32, n int) *Set {
 		labels[i] = uint8(i % numClasses)
 	}
 	rng.Shuffle(n, func(i, j int) { labels[i], labels[j] = labels[j], labels[i] })
-	images := make([]float32, n*synthDim)
+	images := make([]uint8, n*synthDim)
 	for i, l := range labels {
 		proto := protos[int(l)*synthDim : (int(l)+1)*synthDim]
 		img := images[i*synthDim : (i+1)*synthDim]
 		scale := synthMinScale + (1-synthMinScale)*rng.Float64()
 		for j, p := range proto {
 			v := scale*float64(p) + synthNoise*rng.NormFloat64()
-			img[j] = float32(min(max(v, 0), 1))
+			img[j] = uint8(math.Round(255 * min(max(v, 0), 1)))
 		}
 	}
-	return &Set{Images: images, Labels: labels, N: n, Dim: synthDim}
+	return &Set{Pixels: images, Labels: labels, N: n, Dim: synthDim}
 }

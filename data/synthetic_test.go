@@ -17,15 +17,13 @@ func TestSyntheticShape(t *testing.T) {
 			n int
 		}{{d.Train, max(tc.nTrain, 0)}, {d.Test, max(tc.nTest, 0)}} {
 			s := sc.s
-			if s.N != sc.n || s.Dim != 784 || len(s.Images) != s.N*784 || len(s.Labels) != s.N {
-				t.Errorf("sizes %v: N=%d Dim=%d len(Images)=%d len(Labels)=%d, want N=%d Dim=784",
-					tc, s.N, s.Dim, len(s.Images), len(s.Labels), sc.n)
+			if s.N != sc.n || s.Dim != 784 || len(s.Pixels) != s.N*784 || len(s.Labels) != s.N {
+				t.Errorf("sizes %v: N=%d Dim=%d len(Pixels)=%d len(Labels)=%d, want N=%d Dim=784",
+					tc, s.N, s.Dim, len(s.Pixels), len(s.Labels), sc.n)
 				continue
 			}
-			for i, v := range s.Images {
-				if !(v >= 0 && v <= 1) {
-					t.Fatalf("sizes %v: value %d is %v, not in [0, 1]", tc, i, v)
-				}
+			if s.N > 0 && (slices.Max(s.Pixels) < 200 || slices.Min(s.Pixels) != 0) {
+				t.Errorf("sizes %v: pixels span [%d, %d], want dark and lit pixels", tc, slices.Min(s.Pixels), slices.Max(s.Pixels))
 			}
 			// Classes are balanced to within one example.
 			var counts [10]int
@@ -49,14 +47,14 @@ func TestSyntheticDeterministic(t *testing.T) {
 		name    string
 		x, y, z *Set
 	}{{"train", a.Train, b.Train, c.Train}, {"test", a.Test, b.Test, c.Test}} {
-		if !slices.Equal(sc.x.Images, sc.y.Images) || !slices.Equal(sc.x.Labels, sc.y.Labels) {
+		if !slices.Equal(sc.x.Pixels, sc.y.Pixels) || !slices.Equal(sc.x.Labels, sc.y.Labels) {
 			t.Errorf("%s: the same seed gave different data", sc.name)
 		}
-		if slices.Equal(sc.x.Images, sc.z.Images) {
+		if slices.Equal(sc.x.Pixels, sc.z.Pixels) {
 			t.Errorf("%s: seeds 1 and 2 gave the same images", sc.name)
 		}
 	}
-	if slices.Equal(a.Train.Images[:784*50], a.Test.Images) {
+	if slices.Equal(a.Train.Pixels[:784*50], a.Test.Pixels) {
 		t.Errorf("train and test splits start with the same images")
 	}
 	d, err := Load("synthetic", "/nonexistent")
@@ -64,7 +62,7 @@ func TestSyntheticDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Synthetic(1, 2048, 512)
-	if d.Train.N != 2048 || d.Test.N != 512 || !slices.Equal(d.Train.Images, want.Train.Images) {
+	if d.Train.N != 2048 || d.Test.N != 512 || !slices.Equal(d.Train.Pixels, want.Train.Pixels) {
 		t.Errorf(`Load("synthetic") is not Synthetic(1, 2048, 512)`)
 	}
 }

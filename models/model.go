@@ -169,13 +169,14 @@ func fillImages(t *tensor.Dense, set *data.Set, idx []int) {
 	switch d := t.Data().(type) {
 	case []float32:
 		for i, j := range idx {
-			copy(d[i*set.Dim:(i+1)*set.Dim], set.Image(j))
+			set.Scale(d[i*set.Dim:(i+1)*set.Dim], j)
 		}
 	case []float64:
+		row := make([]float32, set.Dim)
 		for i, j := range idx {
-			row := d[i*set.Dim : (i+1)*set.Dim]
-			for k, v := range set.Image(j) {
-				row[k] = float64(v)
+			set.Scale(row, j)
+			for k, v := range row {
+				d[i*set.Dim+k] = float64(v)
 			}
 		}
 	}

@@ -272,7 +272,9 @@ func TestPreValues(t *testing.T) {
 	defer m.Close()
 	h := make([][]float64, len(idx))
 	for i, j := range idx {
-		for _, v := range ds.Train.Image(j) {
+		img := make([]float32, ds.Train.Dim)
+		ds.Train.Scale(img, j)
+		for _, v := range img {
 			h[i] = append(h[i], float64(v))
 		}
 	}
