@@ -4,7 +4,7 @@ BIN     := bin/gradbench
 RUNS    ?= runs
 FLAGS   ?=
 
-.PHONY: all build openblas openblas-deps test-openblas run data data-fashion test fuzz clean
+.PHONY: all build openblas openblas-deps test-openblas test-slurm run data data-fashion test fuzz clean
 
 all: build
 
@@ -20,14 +20,21 @@ run: build data
 # The OpenBLAS build: Gorgonia's matrix products go to OpenBLAS through cgo,
 # 2-3x faster steps. Needs Debian's libopenblas-dev (make openblas-deps).
 openblas:
-	CGO_LDFLAGS=-lopenblas $(GO) build -tags openblas -o $(BIN) ./cmd/gradbench
+	$(GO) build -tags openblas -o $(BIN) ./cmd/gradbench
 
 openblas-deps:
 	dpkg-query -W -f='$${Status}' libopenblas-dev 2>/dev/null | grep -q 'ok installed' || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev)
 
 test-openblas: openblas-deps data
-	CGO_LDFLAGS=-lopenblas $(GO) test -tags openblas ./graph/ ./models/ ./cmd/gradbench/
+	$(GO) test -tags openblas ./graph/ ./models/ ./cmd/gradbench/
+
+# The Slurm engine of gradbench sweep on a real one-node cluster (root;
+# apt-get installs slurm-wlm and munge).
+test-slurm: data
+	scripts/slurm-test-cluster.sh start
+	GRADBENCH_SLURM_TEST=1 $(GO) test -count=1 -timeout 20m -run TestSlurmCluster -v ./cmd/gradbench/; \
+	  rc=$$?; scripts/slurm-test-cluster.sh stop; exit $$rc
 
 data:
 	scripts/fetch-data.sh mnist

@@ -68,7 +68,7 @@ fi
 echo "bench-vs-pytorch: building the models test binaries ($BLASES)" >&2
 for blas in $BLASES; do
 	if [ "$blas" = openblas ]; then
-		CGO_LDFLAGS=-lopenblas go test -c -tags openblas -o "$OUT/models-$blas.test" ./models/
+		go test -c -tags openblas -o "$OUT/models-$blas.test" ./models/
 	else
 		go test -c -o "$OUT/models-$blas.test" ./models/
 	fi

@@ -40,6 +40,7 @@ func main() {
 			compareCommand(),
 			plotCommand(),
 			curvesCommand(),
+			sweepCommand(),
 		},
 		// Errors are printed once, by main.
 		ExitErrHandler: func(*cli.Context, error) {},

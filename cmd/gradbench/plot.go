@@ -15,7 +15,7 @@ func plotCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "plot",
 		Usage:     "rebuild every figure and the report from saved runs, without training",
-		UsageText: "gradbench plot RUN_DIR... --out DIR  (a compare directory stands for the runs in it)",
+		UsageText: "gradbench plot RUN_DIR... --out DIR  (a compare directory stands for the runs in it; a sweep directory, alone, gets the sweep figures)",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "directory for the figures and report (required; may follow the run directories)"},
 		},
@@ -51,8 +51,17 @@ func plot(c *cli.Context) error {
 	if out == "" {
 		return usagef("plot needs --out DIR for the figures and report")
 	}
+	if len(args) == 1 && isSweep(args[0]) {
+		if err := checkWritable(out); err != nil {
+			return err
+		}
+		return plotSweep(os.Stdout, args[0], out)
+	}
 	var dirs []string
 	for _, arg := range args {
+		if isSweep(arg) {
+			return usagef("%s is a sweep: plot it on its own (gradbench plot %s --out DIR)", arg, arg)
+		}
 		d, err := runDirs(arg)
 		if err != nil {
 			return err
