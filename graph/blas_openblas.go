@@ -7,8 +7,8 @@ package graph
 import "C"
 
 import (
-	G "gorgonia.org/gorgonia"
 	"gonum.org/v1/netlib/blas/netlib"
+	G "gorgonia.org/gorgonia"
 )
 
 // BLAS names the matrix-multiply library this build's graphs use.
