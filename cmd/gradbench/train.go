@@ -38,6 +38,10 @@ func train(c *cli.Context) error {
 	var ck *models.Checkpoint
 	var dir string
 	var err error
+	every := c.Int("checkpoint-every")
+	if every < 0 {
+		return usagef("--checkpoint-every must be 0 or more, got %d", every)
+	}
 	if dir = c.String("resume"); dir != "" {
 		if out := c.String("out"); out != "" && filepath.Clean(out) != filepath.Clean(dir) {
 			return usagef("--resume %s continues in place: drop --out %s", dir, out)
@@ -63,10 +67,6 @@ func train(c *cli.Context) error {
 	ds, err := prepare(dataCfg, dir, 1)
 	if err != nil {
 		return err
-	}
-	every := c.Int("checkpoint-every")
-	if every < 0 {
-		return usagef("--checkpoint-every must be 0 or more, got %d", every)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
