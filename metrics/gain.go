@@ -136,18 +136,11 @@ func (r Row) Cells() []string {
 
 // Markdown returns rows as a Markdown table.
 func Markdown(rows []Row) string {
-	var b strings.Builder
-	line := func(cells []string) { b.WriteString("| " + strings.Join(cells, " | ") + " |\n") }
-	line(TableHeader)
-	sep := make([]string, len(TableHeader))
-	for i := range sep {
-		sep[i] = "---"
+	cells := make([][]string, len(rows))
+	for i, r := range rows {
+		cells[i] = r.Cells()
 	}
-	line(sep)
-	for _, r := range rows {
-		line(r.Cells())
-	}
-	return b.String()
+	return MarkdownTable(TableHeader, cells)
 }
 
 // Text returns rows as an aligned plain-text table.
@@ -156,19 +149,49 @@ func Text(rows []Row) string {
 	for _, r := range rows {
 		all = append(all, r.Cells())
 	}
-	width := make([]int, len(TableHeader))
-	for _, cells := range all {
+	return AlignText(all, len(TableHeader))
+}
+
+// MarkdownTable returns a Markdown table of header and rows.
+func MarkdownTable(header []string, rows [][]string) string {
+	var b strings.Builder
+	line := func(cells []string) { b.WriteString("| " + strings.Join(cells, " | ") + " |\n") }
+	line(header)
+	sep := make([]string, len(header))
+	for i := range sep {
+		sep[i] = "---"
+	}
+	line(sep)
+	for _, r := range rows {
+		line(r)
+	}
+	return b.String()
+}
+
+// AlignText lays rows out in columns two spaces apart: the first left
+// columns padded on the right, the others on the left (numbers).
+func AlignText(rows [][]string, left int) string {
+	var width []int
+	for _, cells := range rows {
 		for i, c := range cells {
+			if i == len(width) {
+				width = append(width, 0)
+			}
 			width[i] = max(width[i], len([]rune(c)))
 		}
 	}
 	var b strings.Builder
-	for _, cells := range all {
+	for _, cells := range rows {
 		for i, c := range cells {
 			if i > 0 {
 				b.WriteString("  ")
 			}
-			b.WriteString(c + strings.Repeat(" ", width[i]-len([]rune(c))))
+			pad := strings.Repeat(" ", width[i]-len([]rune(c)))
+			if i < left {
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString(pad + c)
+			}
 		}
 		b.WriteString("\n")
 	}

@@ -245,46 +245,17 @@ func StopExplained() string {
 // StopText returns the stop-depth table as aligned text.
 func StopText(rows []StopRow) string {
 	header, cells := stopCells(rows)
-	all := append([][]string{header}, cells...)
-	width := make([]int, len(header))
-	for _, l := range all {
-		for i, c := range l {
-			width[i] = max(width[i], len([]rune(c)))
-		}
+	left := 1 // the activation; and the group, when there is one
+	if len(header) > 1 && header[1] == "group" {
+		left = 2
 	}
-	var b strings.Builder
-	for _, l := range all {
-		for i, c := range l {
-			if i > 0 {
-				b.WriteString("  ")
-			}
-			pad := strings.Repeat(" ", width[i]-len([]rune(c)))
-			if i == 0 || (len(header) > 1 && header[1] == "group" && i == 1) {
-				b.WriteString(c + pad)
-			} else {
-				b.WriteString(pad + c)
-			}
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
+	return metrics.AlignText(append([][]string{header}, cells...), left)
 }
 
 // StopMarkdown returns the stop-depth table as a Markdown table.
 func StopMarkdown(rows []StopRow) string {
 	header, cells := stopCells(rows)
-	var b strings.Builder
-	line := func(cs []string) { b.WriteString("| " + strings.Join(cs, " | ") + " |\n") }
-	line(header)
-	sep := make([]string, len(header))
-	for i := range sep {
-		sep[i] = "---"
-	}
-	line(sep)
-	for _, c := range cells {
-		line(c)
-	}
-	return b.String()
+	return metrics.MarkdownTable(header, cells)
 }
 
 // stopHTML returns the stop-depth table as an HTML table.
