@@ -9,11 +9,9 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/metrics"
@@ -76,8 +74,7 @@ func compare(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	bar := progressFor(c)
-	prog := &multiProgress{bar: bar, steps: map[string]models.Progress{}}
+	prog := &runsProgress{line: progressFor(c), total: len(acts), active: map[string]models.Progress{}}
 
 	type result struct {
 		act string
@@ -101,6 +98,7 @@ func compare(c *cli.Context) error {
 				if ck == nil || !finished(ck) {
 					_, err = trainInto(ctx, cfg, ds, filepath.Join(out, acts[i]), ck, every, prog.update(acts[i]))
 				}
+				prog.finish(acts[i])
 				results[i] = result{acts[i], err}
 			}
 		}()
@@ -110,7 +108,7 @@ func compare(c *cli.Context) error {
 	}
 	close(work)
 	wg.Wait()
-	bar.done()
+	prog.clear()
 
 	var dirs []string
 	for _, r := range results {
@@ -223,37 +221,4 @@ func checkWritable(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
-}
-
-// multiProgress shows the step of every activation being trained.
-type multiProgress struct {
-	mu    sync.Mutex
-	bar   *progressLine
-	steps map[string]models.Progress
-}
-
-func (m *multiProgress) update(act string) func(models.Progress) {
-	if m.bar == nil {
-		return nil
-	}
-	return func(p models.Progress) {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		m.steps[act] = p
-		if time.Since(m.bar.last) < 200*time.Millisecond {
-			return
-		}
-		m.bar.last = time.Now()
-		names := make([]string, 0, len(m.steps))
-		for a := range m.steps {
-			names = append(names, a)
-		}
-		sort.Strings(names)
-		var parts []string
-		for _, a := range names {
-			s := m.steps[a]
-			parts = append(parts, fmt.Sprintf("%s %d/%d %.3f", a, s.Step, s.Steps, s.Loss))
-		}
-		fmt.Fprintf(m.bar.f, "\r\033[K%s", strings.Join(parts, " | "))
-	}
 }

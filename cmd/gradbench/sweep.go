@@ -719,9 +719,9 @@ func sweepLocal(w io.Writer, spec *sweepSpec, f sweepFlags, sets map[[2]string]*
 	fmt.Fprintf(w, "training %d of %d runs, %d at once, into %s\n", len(todo), len(spec.Runs), min(f.jobs, len(todo)), filepath.Join(f.out, sweepRunsDir))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var bar *sweepProgress
+	var bar *runsProgress
 	if progress {
-		bar = &sweepProgress{line: newProgressLine(os.Stderr), total: len(todo), active: map[string]models.Progress{}}
+		bar = &runsProgress{line: newProgressLine(os.Stderr), total: len(todo), active: map[string]models.Progress{}}
 	}
 	var mu sync.Mutex
 	errs := make([]error, len(spec.Runs))
@@ -787,9 +787,9 @@ func runResult(name string, s *models.Summary, err error) string {
 	return fmt.Sprintf("%s: %d steps, final loss %s, test accuracy %s", name, s.Steps, fmtPtr(s.FinalLoss, "%.4f"), fmtPtr(s.TestAccuracy, "%.4f"))
 }
 
-// sweepProgress shows, on a terminal, how many runs are done and the step
-// of each run in training. Its methods do nothing on a nil receiver.
-type sweepProgress struct {
+// runsProgress shows, on a terminal, how many runs are done and the step
+// of each run in training (compare's activations, a sweep's runs). Its methods do nothing on a nil receiver.
+type runsProgress struct {
 	mu     sync.Mutex
 	line   *progressLine
 	total  int
@@ -797,7 +797,7 @@ type sweepProgress struct {
 	active map[string]models.Progress
 }
 
-func (p *sweepProgress) update(name string) func(models.Progress) {
+func (p *runsProgress) update(name string) func(models.Progress) {
 	if p == nil || p.line == nil {
 		return nil
 	}
@@ -817,7 +817,7 @@ func (p *sweepProgress) update(name string) func(models.Progress) {
 	}
 }
 
-func (p *sweepProgress) finish(name string) {
+func (p *runsProgress) finish(name string) {
 	if p == nil {
 		return
 	}
@@ -827,7 +827,7 @@ func (p *sweepProgress) finish(name string) {
 	p.done++
 }
 
-func (p *sweepProgress) clear() {
+func (p *runsProgress) clear() {
 	if p != nil && p.line != nil {
 		p.line.done()
 	}

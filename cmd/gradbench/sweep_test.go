@@ -454,7 +454,7 @@ func TestSweepProgressConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &sweepProgress{line: &progressLine{f: file}, total: 3, active: map[string]models.Progress{}}
+	p := &runsProgress{line: &progressLine{f: file}, total: 3, active: map[string]models.Progress{}}
 	done := make(chan bool)
 	for _, name := range []string{"act=relu", "act=tanh", "act=gelu"} {
 		update := p.update(name)
@@ -476,7 +476,7 @@ func TestSweepProgressConcurrent(t *testing.T) {
 	if p.done != 3 || len(p.active) != 0 {
 		t.Errorf("done %d, active %v", p.done, p.active)
 	}
-	var off *sweepProgress
+	var off *runsProgress
 	if off.update("x") != nil {
 		t.Error("progress without a terminal should be off")
 	}
