@@ -56,7 +56,7 @@ func configFrom(c *cli.Context) (models.Config, error) {
 		return cfg, usageError{err}
 	}
 	if c.Bool("cuda") && !cudaBuilt {
-		return cfg, usagef("--cuda: this binary was built without CUDA; build the GPU binary with \"make gpu\" and run bin/gradbench")
+		return cfg, usagef("--cuda: this binary was built without CUDA and this version has no GPU build yet (make gpu is planned); drop --cuda to train on the CPU")
 	}
 	return cfg, nil
 }
