@@ -16,22 +16,22 @@ func ActStats(h tensor.Tensor, saturatesBeyond float64, countDead bool) (Stats, 
 	if len(s) != 2 || s[0] == 0 || s[1] == 0 {
 		return Stats{}, fmt.Errorf("activation stats: shape %v, want a non-empty matrix", s)
 	}
-	rows, cols := s[0], s[1]
-	var xs []float64
 	switch d := h.Data().(type) {
 	case []float32:
-		xs = make([]float64, len(d))
-		for i, v := range d {
-			xs[i] = float64(v)
-		}
+		return actStats(d, s[0], s[1], saturatesBeyond, countDead), nil
 	case []float64:
-		xs = d
-	default:
-		return Stats{}, fmt.Errorf("activation stats: unsupported dtype %v", h.Dtype())
+		return actStats(d, s[0], s[1], saturatesBeyond, countDead), nil
 	}
+	return Stats{}, fmt.Errorf("activation stats: unsupported dtype %v", h.Dtype())
+}
+
+// actStats computes ActStats over a rows × cols matrix in its own element
+// type, accumulating in float64, without copying it.
+func actStats[T float32 | float64](xs []T, rows, cols int, saturatesBeyond float64, countDead bool) Stats {
 	var sum, sumSq float64
 	var saturated int
-	for _, v := range xs {
+	for _, x := range xs {
+		v := float64(x)
 		sum += v
 		if saturatesBeyond > 0 && math.Abs(v) > saturatesBeyond {
 			saturated++
@@ -39,7 +39,8 @@ func ActStats(h tensor.Tensor, saturatesBeyond float64, countDead bool) (Stats, 
 	}
 	n := float64(len(xs))
 	mean := sum / n
-	for _, v := range xs {
+	for _, x := range xs {
+		v := float64(x)
 		sumSq += (v - mean) * (v - mean)
 	}
 	st := Stats{Mean: mean, Std: math.Sqrt(sumSq / n), Saturated: float64(saturated) / n}
@@ -56,5 +57,5 @@ func ActStats(h tensor.Tensor, saturatesBeyond float64, countDead bool) (Stats, 
 		}
 		st.Dead = float64(dead) / float64(cols)
 	}
-	return st, nil
+	return st
 }
