@@ -509,11 +509,7 @@ func readSpec(dir string) (*sweepSpec, error) {
 
 // writeSpec writes dir/sweep.json atomically.
 func writeSpec(dir string, s *sweepSpec) error {
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return fmt.Errorf("sweep: %w", err)
-	}
-	return metrics.WriteFileAtomic(filepath.Join(dir, sweepFile), append(b, '\n'))
+	return metrics.WriteJSON(filepath.Join(dir, sweepFile), s)
 }
 
 // sameRuns returns "" if a and b list the same runs with the same
