@@ -71,6 +71,8 @@ func Build(spec Spec, p Params, train bool) (*MLP, error) {
 	if len(p.W) != spec.Layers() || len(p.B) != spec.Layers() {
 		return nil, fmt.Errorf("build: have %d weights and %d biases, want %d of each", len(p.W), len(p.B), spec.Layers())
 	}
+	buildMu.Lock()
+	defer buildMu.Unlock()
 	g := G.NewGraph()
 	m := &MLP{Spec: spec, G: g}
 	m.X = G.NewMatrix(g, spec.Dtype, G.WithShape(spec.Batch, spec.In), G.WithName("x"))

@@ -51,7 +51,7 @@ func NewModel(cfg Config, in, classes, evalRows int) (*Model, error) {
 	}
 	m.x = tensor.New(tensor.Of(dt), tensor.WithShape(spec.Batch, in))
 	m.y = tensor.New(tensor.Of(dt), tensor.WithShape(spec.Batch, classes))
-	m.trainVM = G.NewTapeMachine(m.train.G)
+	m.trainVM = graph.NewTapeMachine(m.train.G)
 
 	es := spec
 	es.Batch = min(evalBatch, max(evalRows, 1))
@@ -59,7 +59,7 @@ func NewModel(cfg Config, in, classes, evalRows int) (*Model, error) {
 		return nil, err
 	}
 	m.ex = tensor.New(tensor.Of(dt), tensor.WithShape(es.Batch, in))
-	m.evalVM = G.NewTapeMachine(m.eval.G)
+	m.evalVM = graph.NewTapeMachine(m.eval.G)
 	return m, nil
 }
 

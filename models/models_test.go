@@ -328,7 +328,7 @@ func TestPredictedGain(t *testing.T) {
 // it under -race (CI does).
 func TestConcurrentTraining(t *testing.T) {
 	ds := data.Synthetic(6, 256, 64)
-	acts := []string{"gelu", "tanh"}
+	acts := []string{"gelu", "tanh", "relu"}
 	train := func(act string) string {
 		cfg := Default()
 		cfg.Act, cfg.Depth, cfg.Width, cfg.Batch = act, 4, 16, 32
