@@ -4,7 +4,7 @@ BIN     := bin/gradbench
 RUNS    ?= runs
 FLAGS   ?=
 
-.PHONY: all build openblas openblas-deps test-openblas test-slurm run data data-fashion test fuzz clean
+.PHONY: all build gpu gpu-env openblas openblas-deps test-openblas test-slurm run data data-fashion test fuzz clean
 
 all: build
 
@@ -16,6 +16,17 @@ build:
 run: build data
 	$(BIN) curves --out $(RUNS)/curves
 	$(BIN) compare --out $(RUNS)/compare $(FLAGS)
+
+# The CUDA build: bin/gradbench with -tags cuda, Gorgonia's TapeMachine on
+# an NVIDIA GPU. Needs a CUDA toolkit 12.x or 13.x (CUDA_HOME, default
+# /usr/local/cuda; /usr for Debian's nvidia-cuda-toolkit), cuDNN 8 or 9
+# (CUDNN_HOME, or PyTorch's nvidia-cudnn wheel) and, to run, the driver.
+# make gpu-env says what it finds. See scripts/cuda/build.sh.
+gpu:
+	scripts/cuda/build.sh $(BIN)
+
+gpu-env:
+	scripts/cuda/build.sh --check
 
 # The OpenBLAS build: Gorgonia's matrix products go to OpenBLAS through cgo,
 # 2-3x faster steps. Needs Debian's libopenblas-dev (make openblas-deps).

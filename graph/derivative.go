@@ -50,5 +50,8 @@ func derivativeMachine(act Activation, xs []float64) (vm G.VM, y, dy *G.Value, e
 	y, dy = new(G.Value), new(G.Value)
 	G.Read(yn, y)
 	G.Read(grads[0], dy)
-	return G.NewTapeMachine(g), y, dy, nil
+	if vm, err = compile(g); err != nil {
+		return nil, nil, nil, err
+	}
+	return vm, y, dy, nil
 }

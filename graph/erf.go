@@ -72,7 +72,6 @@ func (erfOp) Do(in ...G.Value) (G.Value, error) {
 }
 
 func (erfOp) ReturnsPtr() bool     { return false }
-func (erfOp) CallsExtern() bool    { return false }
 func (erfOp) OverwritesInput() int { return -1 }
 func (erfOp) String() string       { return "erf" }
 

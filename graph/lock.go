@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"sync"
 
 	G "gorgonia.org/gorgonia"
@@ -14,9 +15,22 @@ import (
 // once. Running compiled machines concurrently is not affected.
 var buildMu sync.Mutex
 
-// NewTapeMachine compiles g into a TapeMachine, one graph at a time.
-func NewTapeMachine(g *G.ExprGraph, opts ...G.VMOpt) G.VM {
+// NewTapeMachine compiles g into a TapeMachine, one graph at a time. In
+// the CUDA build the machine also opens its GPU context, allocates its
+// device memory and loads the kernels; Gorgonia panics when that fails, and
+// the panic comes back here as an error.
+func NewTapeMachine(g *G.ExprGraph, opts ...G.VMOpt) (G.VM, error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	return G.NewTapeMachine(g, opts...)
+	return compile(g, opts...)
+}
+
+// compile is NewTapeMachine for callers that hold buildMu.
+func compile(g *G.ExprGraph, opts ...G.VMOpt) (vm G.VM, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			vm, err = nil, fmt.Errorf("compile graph: %v", r)
+		}
+	}()
+	return G.NewTapeMachine(g, opts...), nil
 }

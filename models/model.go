@@ -51,7 +51,9 @@ func NewModel(cfg Config, in, classes, evalRows int) (*Model, error) {
 	}
 	m.x = tensor.New(tensor.Of(dt), tensor.WithShape(spec.Batch, in))
 	m.y = tensor.New(tensor.Of(dt), tensor.WithShape(spec.Batch, classes))
-	m.trainVM = graph.NewTapeMachine(m.train.G)
+	if m.trainVM, err = graph.NewTapeMachine(m.train.G); err != nil {
+		return nil, err
+	}
 
 	es := spec
 	es.Batch = min(evalBatch, max(evalRows, 1))
@@ -59,7 +61,10 @@ func NewModel(cfg Config, in, classes, evalRows int) (*Model, error) {
 		return nil, err
 	}
 	m.ex = tensor.New(tensor.Of(dt), tensor.WithShape(es.Batch, in))
-	m.evalVM = graph.NewTapeMachine(m.eval.G)
+	if m.evalVM, err = graph.NewTapeMachine(m.eval.G); err != nil {
+		m.trainVM.Close()
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -382,3 +387,7 @@ func allFinite(d any) bool {
 	}
 	return true
 }
+
+// Placement lists the ops of the training graph and where its machine runs
+// them (graph.Placement).
+func (m *Model) Placement() []graph.OpPlace { return graph.Placement(m.train.G, m.trainVM, m.Spec.Dtype) }

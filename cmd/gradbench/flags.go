@@ -55,8 +55,8 @@ func configFrom(c *cli.Context) (models.Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{err}
 	}
-	if c.Bool("cuda") && !cudaBuilt {
-		return cfg, usagef("--cuda: this binary was built without CUDA and this version has no GPU build yet (make gpu is planned); drop --cuda to train on the CPU")
+	if err := checkCUDA(c.Bool("cuda")); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }

@@ -41,6 +41,7 @@ func main() {
 			plotCommand(),
 			curvesCommand(),
 			sweepCommand(),
+			infoCommand(),
 		},
 		// Errors are printed once, by main.
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"text/tabwriter"
+
+	"github.com/gradbench/gradbench/graph"
+	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models"
+	"github.com/urfave/cli/v2"
+)
+
+func infoCommand() *cli.Command {
+	d := models.Default()
+	return &cli.Command{
+		Name:  "info",
+		Usage: "print the build, the GPU and where each op of a training graph runs",
+		Description: "Compiles the training graph of one network (784 inputs, 10 classes) " +
+			"on this binary's TapeMachine and lists its ops by kind: on the GPU (CUDA build) " +
+			"or the CPU, with the kernel or library each uses.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "act", Value: "gelu", Usage: "activation of the graph to place"},
+			&cli.IntFlag{Name: "depth", Value: d.Depth, Usage: "number of hidden layers"},
+			&cli.IntFlag{Name: "width", Value: d.Width, Usage: "units per hidden layer"},
+			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "examples per training step"},
+			&cli.StringFlag{Name: "dtype", Value: d.Dtype, Usage: "float32 or float64"},
+			&cli.StringFlag{Name: "json", Usage: "also write the information to this JSON file"},
+		},
+		Action: infoAction,
+	}
+}
+
+// info is what gradbench info prints.
+type info struct {
+	Build     string            `json:"build"`
+	BLAS      string            `json:"blas"`
+	Go        string            `json:"go"`
+	GPU       *graph.DeviceInfo `json:"gpu,omitempty"`
+	NoGPU     string            `json:"no_gpu,omitempty"`
+	Graph     string            `json:"graph"`
+	Placement []graph.OpPlace   `json:"placement"`
+	Config    models.Config     `json:"config"`
+}
+
+func infoAction(c *cli.Context) error {
+	if c.Args().Present() {
+		return usagef("unexpected argument %q: info takes flags only", c.Args().First())
+	}
+	cfg := models.Default()
+	cfg.Act, cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype = c.String("act"), c.Int("depth"), c.Int("width"), c.Int("batch"), c.String("dtype")
+	cfg.Dataset = "synthetic"
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	in := info{Build: "cpu", BLAS: graph.BLAS, Go: runtime.Version(), Config: cfg}
+	if graph.CUDA {
+		in.Build = "cuda"
+	}
+	if d, err := graph.Device(); err != nil {
+		in.NoGPU = err.Error()
+	} else {
+		in.GPU = &d
+	}
+	m, err := models.NewModel(cfg, 784, 10, 1)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	in.Placement = m.Placement()
+	in.Graph = fmt.Sprintf("%s, 784 → %d×%d → 10, batch %d, %s", cfg.Act, cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype)
+	printInfo(c.App.Writer, in)
+	if p := c.String("json"); p != "" {
+		if err := metrics.WriteJSON(p, in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func printInfo(w io.Writer, in info) {
+	fmt.Fprintf(w, "build   %s (CPU matrix products: %s), %s\n", in.Build, in.BLAS, in.Go)
+	if in.GPU != nil {
+		fmt.Fprintf(w, "GPU     %s\n", in.GPU)
+	} else {
+		fmt.Fprintf(w, "GPU     none: %s\n", in.NoGPU)
+	}
+	fmt.Fprintf(w, "graph   %s (training graph: forward, loss, backward)\n\n", in.Graph)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "where\tnodes\top\tthrough")
+	for _, p := range in.Placement {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", p.Where, p.Count, p.Op, p.Detail)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Builds the CUDA binary of gradbench (make gpu): Gorgonia's TapeMachine with
+# the cuda tag, its element-wise kernels and graph.Erf's kernel compiled to
+# PTX with this machine's nvcc, linked against the toolkit's cuBLAS, cuDNN
+# and the NVIDIA driver.
+#
+#   scripts/cuda/build.sh [OUTPUT]        build (default bin/gradbench)
+#   scripts/cuda/build.sh --check         only find the toolkit and say what was found
+#
+# Settings (environment):
+#   CUDA_HOME   toolkit root (default /usr/local/cuda; /usr for Debian's nvidia-cuda-toolkit)
+#   CUDNN_HOME  cuDNN root when it is not under CUDA_HOME, /usr or Python's nvidia-cudnn wheel
+#   CUDA_ARCH   virtual architecture of the PTX (default 75: JIT-compiled by the
+#               driver for any GPU from Turing on; 90 for H100/H200 only)
+#   GO          go command (default go)
+#
+# A missing piece stops the build with one line naming it, exit status 2.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+GO=${GO:-go}
+CUDA_ARCH=${CUDA_ARCH:-75}
+MODE=build
+OUT=bin/gradbench
+case "${1:-}" in
+--check) MODE=check ;;
+-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+"") ;;
+*) OUT=$1 ;;
+esac
+
+die() {
+	echo "make gpu: $*" >&2
+	exit 2
+}
+
+# first_dir FILE DIR... prints the first DIR holding FILE (a glob allowed).
+first_dir() {
+	local f=$1 d
+	shift
+	for d in "$@"; do
+		[ -n "$d" ] || continue
+		# shellcheck disable=SC2086
+		if compgen -G "$d/$f" >/dev/null 2>&1; then
+			echo "$d"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# first_file GLOB DIR... prints the first file matching GLOB in the DIRs.
+first_file() {
+	local g=$1 d f
+	shift
+	for d in "$@"; do
+		[ -n "$d" ] || continue
+		for f in "$d"/$g; do
+			if [ -e "$f" ]; then
+				echo "$f"
+				return 0
+			fi
+		done
+	done
+	return 1
+}
+
+# Toolkit root: CUDA_HOME, else /usr/local/cuda, else wherever nvcc is.
+if [ -z "${CUDA_HOME:-}" ]; then
+	if [ -x /usr/local/cuda/bin/nvcc ]; then
+		CUDA_HOME=/usr/local/cuda
+	elif command -v nvcc >/dev/null 2>&1; then
+		CUDA_HOME=$(cd "$(dirname "$(readlink -f "$(command -v nvcc)")")/.." && pwd)
+		[ "$CUDA_HOME" = /usr/lib/nvidia-cuda-toolkit ] && CUDA_HOME=/usr
+	else
+		die "no CUDA toolkit: nvcc is not on PATH and /usr/local/cuda does not exist; install the CUDA toolkit (12.x or 13.x) or set CUDA_HOME"
+	fi
+fi
+[ -d "$CUDA_HOME" ] || die "CUDA_HOME=$CUDA_HOME does not exist; set CUDA_HOME to the toolkit's root"
+
+NVCC=$CUDA_HOME/bin/nvcc
+[ -x "$NVCC" ] || NVCC=$(command -v nvcc || true)
+[ -n "$NVCC" ] && [ -x "$NVCC" ] || die "nvcc not found in $CUDA_HOME/bin or on PATH; install the CUDA toolkit's compiler or set CUDA_HOME"
+
+ARCHDIR=$(uname -m)-linux
+INC_DIRS=("$CUDA_HOME/include" "$CUDA_HOME/targets/$ARCHDIR/include" /usr/include "/usr/include/$(uname -m)-linux-gnu")
+LIB_DIRS=("$CUDA_HOME/lib64" "$CUDA_HOME/lib" "$CUDA_HOME/targets/$ARCHDIR/lib" "/usr/lib/$(uname -m)-linux-gnu" /usr/lib64)
+
+# Python's NVIDIA wheels (PyTorch's cuBLAS and cuDNN) as a last resort.
+PY_NVIDIA=""
+if command -v python3 >/dev/null 2>&1; then
+	PY_NVIDIA=$(python3 - <<'EOF' 2>/dev/null || true
+import importlib.util, os
+spec = importlib.util.find_spec("nvidia")
+if spec and spec.submodule_search_locations:
+    print(list(spec.submodule_search_locations)[0])
+EOF
+)
+fi
+
+CUDA_INC=$(first_dir cuda.h "${INC_DIRS[@]}") || die "cuda.h not found under $CUDA_HOME/include; install the CUDA toolkit headers (Debian: nvidia-cuda-dev) or set CUDA_HOME"
+CUBLAS_INC=$(first_dir cublas_v2.h "$CUDA_INC" "${INC_DIRS[@]}" "${PY_NVIDIA:+$PY_NVIDIA/cublas/include}") || die "cublas_v2.h not found; install cuBLAS's headers (part of the CUDA toolkit) or set CUDA_HOME"
+CUBLAS_LIB=$(first_file 'libcublas.so*' "${LIB_DIRS[@]}" "${PY_NVIDIA:+$PY_NVIDIA/cublas/lib}") || die "libcublas.so not found under $CUDA_HOME/lib64; install cuBLAS (part of the CUDA toolkit)"
+
+CUDNN_DIRS=("${CUDNN_HOME:+$CUDNN_HOME/include}" "${INC_DIRS[@]}" "${PY_NVIDIA:+$PY_NVIDIA/cudnn/include}")
+CUDNN_INC=$(first_dir cudnn.h "${CUDNN_DIRS[@]}") || die "cudnn.h not found (looked in CUDNN_HOME, $CUDA_HOME/include, /usr/include and Python's nvidia-cudnn wheel); install cuDNN 8 or 9 or set CUDNN_HOME"
+CUDNN_LIB=$(first_file 'libcudnn.so*' "${CUDNN_HOME:+$CUDNN_HOME/lib64}" "${CUDNN_HOME:+$CUDNN_HOME/lib}" "${LIB_DIRS[@]}" "${PY_NVIDIA:+$PY_NVIDIA/cudnn/lib}") || die "libcudnn.so not found next to cudnn.h ($CUDNN_INC); install cuDNN's libraries or set CUDNN_HOME"
+
+# The driver library: the installed driver's, else the toolkit's link stub
+# (a binary linked against the stub still loads the driver's at run time).
+CUDA_DRV=$(ldconfig -p 2>/dev/null | awk '/libcuda\.so\.1 /{print $NF; exit}')
+[ -n "$CUDA_DRV" ] || CUDA_DRV=$(first_file 'libcuda.so*' "$CUDA_HOME/lib64/stubs" "$CUDA_HOME/targets/$ARCHDIR/lib/stubs" "/usr/lib/$(uname -m)-linux-gnu/stubs" "${LIB_DIRS[@]}") ||
+	die "libcuda.so not found: no NVIDIA driver is installed and the toolkit has no stubs/libcuda.so; install the driver or the full toolkit"
+
+CUDA_VER=$(awk '/#define CUDA_VERSION /{v=$3; printf "%d.%d", v/1000, (v%1000)/10}' "$CUDA_INC/cuda.h")
+CUDNN_VER=$(cat "$CUDNN_INC"/cudnn_version.h "$CUDNN_INC"/cudnn.h 2>/dev/null | awk '/#define CUDNN_MAJOR /{a=$3} /#define CUDNN_MINOR /{b=$3} /#define CUDNN_PATCHLEVEL /{c=$3} END{print a"."b"."c}')
+NVCC_VER=$("$NVCC" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')
+
+if [ "$MODE" = check ]; then
+	cat <<EOF
+CUDA_HOME  $CUDA_HOME
+nvcc       $NVCC ($NVCC_VER)
+cuda.h     $CUDA_INC (CUDA $CUDA_VER)
+cuBLAS     $CUBLAS_LIB
+cuDNN      $CUDNN_INC, $CUDNN_LIB ($CUDNN_VER)
+driver     $CUDA_DRV
+PTX arch   compute_$CUDA_ARCH
+EOF
+	exit 0
+fi
+
+# Kernels: Gorgonia's element-wise modules (from its module source) and ours,
+# compiled with the precision flags Gorgonia's own generator uses.
+GORGONIA=$(cd "$ROOT" && "$GO" list -m -f '{{.Dir}}' gorgonia.org/gorgonia) || die "cannot find the gorgonia.org/gorgonia module; run go mod download"
+PTX_DIR=$ROOT/graph/kernels/ptx
+rm -rf "$PTX_DIR"
+mkdir -p "$PTX_DIR"
+NVFLAGS=(-ptx "-arch=compute_$CUDA_ARCH" -fmad=false -ftz=false -prec-div=true -prec-sqrt=true -allow-unsupported-compiler)
+for src in "$GORGONIA/cuda modules/src"/*.cu "$ROOT/graph/kernels/erf.cu"; do
+	name=$(basename "$src" .cu)
+	[ "$name" = erf ] && name=gradbench
+	"$NVCC" "${NVFLAGS[@]}" -o "$PTX_DIR/$name.ptx" "$src" ||
+		die "nvcc failed on $src (flags: ${NVFLAGS[*]}); see the lines above"
+done
+
+# Unversioned names for the linker (wheels ship only libcublas.so.13 and the
+# like) and run paths so the binary finds the same libraries when it starts.
+LINK_DIR=$ROOT/bin/cuda-link
+rm -rf "$LINK_DIR"
+mkdir -p "$LINK_DIR"
+ln -s "$(readlink -f "$CUBLAS_LIB")" "$LINK_DIR/libcublas.so"
+ln -s "$(readlink -f "$CUDNN_LIB")" "$LINK_DIR/libcudnn.so"
+ln -s "$(readlink -f "$CUDA_DRV")" "$LINK_DIR/libcuda.so"
+RPATH=""
+for lib in "$CUBLAS_LIB" "$CUDNN_LIB"; do
+	RPATH="$RPATH -Wl,-rpath,$(dirname "$(readlink -f "$lib")")"
+done
+
+export CGO_ENABLED=1
+export CGO_CFLAGS="-I$ROOT/scripts/cuda/compat -I$CUDA_INC -I$CUBLAS_INC -I$CUDNN_INC -Wno-deprecated-declarations ${CGO_CFLAGS:-}"
+export CGO_LDFLAGS="-L$LINK_DIR$RPATH ${CGO_LDFLAGS:-}"
+PKG=github.com/gradbench/gradbench/graph
+LDFLAGS="-X '$PKG.cudaToolkit=$CUDA_VER' -X '$PKG.cudnnVersion=$CUDNN_VER' -X '$PKG.ptxArch=compute_$CUDA_ARCH'"
+mkdir -p "$(dirname "$OUT")"
+cd "$ROOT"
+"$GO" build -tags cuda -ldflags "$LDFLAGS" -o "$OUT" ./cmd/gradbench 2> >(grep -v -e 'warning: implicit declaration of function .handleCUDACB' -e 'In function .CallHostFunc' -e 'params.go:7:9' -e '^ *[0-9]* |' -e '^ *|' -e '^# gorgonia.org/cu$' >&2) ||
+	die "go build -tags cuda failed; see the lines above"
+echo "built $OUT: CUDA $CUDA_VER (nvcc $NVCC_VER), cuDNN $CUDNN_VER, PTX compute_$CUDA_ARCH"
