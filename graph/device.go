@@ -73,3 +73,16 @@ func Placement(g *G.ExprGraph, vm G.VM, dt tensor.Dtype) []OpPlace {
 	})
 	return out
 }
+
+// DeviceName is where this build runs its graphs: "cpu", or "cuda:0" and
+// the GPU's name.
+func DeviceName() string {
+	if !CUDA {
+		return "cpu"
+	}
+	d, err := Device()
+	if err != nil {
+		return "cuda:0"
+	}
+	return "cuda:0 " + d.Name
+}

@@ -217,6 +217,9 @@ func TestErf(t *testing.T) {
 		tol := 1e-15
 		if dt == tensor.Float32 {
 			tol = 1e-7
+			if CUDA {
+				tol = 2.5e-7 // CUDA's erff: at most 2 ulp
+			}
 			f := make([]float32, len(xs))
 			for i := range xs {
 				f[i] = float32(xs[i])

@@ -56,16 +56,10 @@ func benchBatches(batch int) [][]int {
 	return out
 }
 
-// benchStep is one full training step: Backward, every gradient's norm, Update.
+// benchStep is one full training step: Model.Step.
 func benchStep(m *Model, opt Optimizer, idx []int) error {
-	if _, _, err := m.Backward(benchData(), idx); err != nil {
-		return err
-	}
-	w, bs := m.Grads()
-	if _, err := metrics.GradNorms(w, bs); err != nil {
-		return err
-	}
-	return m.Update(opt)
+	_, _, err := m.Step(benchData(), idx, opt)
+	return err
 }
 
 func BenchmarkStep(b *testing.B) {

@@ -57,7 +57,9 @@ type Summary struct {
 	DivergedReason string `json:"diverged_reason,omitempty"`
 	// BLAS is the matrix-multiply library of the build (graph.BLAS): runs
 	// give the same numbers byte for byte within one BLAS.
-	BLAS      string  `json:"blas"`
+	BLAS string `json:"blas"`
+	// Device is where the graphs ran: "cpu", or "cuda:0" and the GPU.
+	Device    string  `json:"device"`
 	MsPerStep float64 `json:"ms_per_step"`
 	WallClock Wall    `json:"wall_clock"`
 }
@@ -167,7 +169,7 @@ func newTrainer(cfg Config, ds *data.Dataset, rec *metrics.Recorder, resume *Che
 		order: make([]int, train.N), start: time.Now()}
 	t.total = t.stepsPerEpoch * cfg.Epochs
 	if resume == nil {
-		t.st = State{Epoch: 1, Summary: Summary{Config: cfg, InitUsed: m.Init, Dataset: ds.Name, BLAS: graph.BLAS,
+		t.st = State{Epoch: 1, Summary: Summary{Config: cfg, InitUsed: m.Init, Dataset: ds.Name, BLAS: graph.BLAS, Device: graph.DeviceName(),
 			TrainExamples: train.N, TestExamples: test.N, StepsPerEpoch: t.stepsPerEpoch, Epochs: []metrics.Epoch{}}}
 		t.st.Summary.WallClock.Started = t.start.UTC().Truncate(time.Second)
 		return t, nil

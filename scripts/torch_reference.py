@@ -12,6 +12,10 @@ the per-layer gradient-norm read (torch.linalg.vector_norm of every weight
 and bias gradient, squares summed in float64, plus the global norm), then
 optimizer.step(). Inputs are random (torch.manual_seed), pixels in [0, 1].
 
+With --device cuda the same network runs on the GPU in eager mode (the
+reference of scripts/gpu-check.sh); the norm read's .item() calls make
+each step wait for the GPU, as gradbench's read of the norms does.
+
 It prints one JSON line, e.g.
   {"impl": "pytorch", "act": "relu", "width": 128, "threads": 1, "median_ms": 3.1, ...}
 
@@ -41,6 +45,7 @@ def parse_args():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--leaky-slope", type=float, default=0.01)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     return p.parse_args()
 
 
@@ -55,6 +60,10 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("torch_reference.py: --device cuda, but torch sees no GPU", file=sys.stderr)
+        return 2
+    dev = torch.device(args.device)
 
     acts = {
         "relu": lambda: nn.ReLU(),
@@ -70,7 +79,7 @@ def main():
         layers += [nn.Linear(fan_in, args.width), acts[args.act]()]
         fan_in = args.width
     layers.append(nn.Linear(fan_in, classes))
-    model = nn.Sequential(*layers)
+    model = nn.Sequential(*layers).to(dev)
     linears = [m for m in model if isinstance(m, nn.Linear)]
     # gradbench's "auto" initialisation: Xavier uniform for sigmoid and tanh,
     # He normal for the rest, biases zero.
@@ -87,8 +96,12 @@ def main():
 
     # 8 distinct batches, cycled, like models/bench_test.go.
     nb = 8
-    xs = torch.rand(nb, args.batch, in_dim, dtype=torch.float32)
-    ys = torch.randint(0, classes, (nb, args.batch))
+    xs = torch.rand(nb, args.batch, in_dim, dtype=torch.float32).to(dev)
+    ys = torch.randint(0, classes, (nb, args.batch)).to(dev)
+
+    def sync():
+        if args.device == "cuda":
+            torch.cuda.synchronize()
 
     def step(i):
         x, y = xs[i % nb], ys[i % nb]
@@ -115,12 +128,15 @@ def main():
     times = []
     loss = gnorm = float("nan")
     for i in range(args.warmup, args.warmup + args.steps):
+        sync()
         t0 = time.perf_counter()
         loss, _, gnorm = step(i)
+        sync()
         times.append((time.perf_counter() - t0) * 1000)
 
     print(json.dumps({
         "impl": "pytorch",
+        "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
         "act": args.act,
         "width": args.width,
         "depth": args.depth,

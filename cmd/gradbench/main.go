@@ -42,6 +42,8 @@ func main() {
 			curvesCommand(),
 			sweepCommand(),
 			infoCommand(),
+			diffCommand(),
+			benchCommand(),
 		},
 		// Errors are printed once, by main.
 		ExitErrHandler: func(*cli.Context, error) {},

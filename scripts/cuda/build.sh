@@ -6,6 +6,8 @@
 #
 #   scripts/cuda/build.sh [OUTPUT]        build (default bin/gradbench)
 #   scripts/cuda/build.sh --check         only find the toolkit and say what was found
+#   eval "$(scripts/cuda/build.sh --env)" compile the kernels and set the cgo
+#                                         variables, for go test -tags cuda / go vet
 #
 # Settings (environment):
 #   CUDA_HOME   toolkit root (default /usr/local/cuda; /usr for Debian's nvidia-cuda-toolkit)
@@ -24,7 +26,8 @@ MODE=build
 OUT=bin/gradbench
 case "${1:-}" in
 --check) MODE=check ;;
--h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+--env) MODE=env ;;
+-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
 "") ;;
 *) OUT=$1 ;;
 esac
@@ -139,7 +142,7 @@ NVFLAGS=(-ptx "-arch=compute_$CUDA_ARCH" -fmad=false -ftz=false -prec-div=true -
 for src in "$GORGONIA/cuda modules/src"/*.cu "$ROOT/graph/kernels/erf.cu"; do
 	name=$(basename "$src" .cu)
 	[ "$name" = erf ] && name=gradbench
-	"$NVCC" "${NVFLAGS[@]}" -o "$PTX_DIR/$name.ptx" "$src" ||
+	"$NVCC" "${NVFLAGS[@]}" -o "$PTX_DIR/$name.ptx" "$src" >&2 ||
 		die "nvcc failed on $src (flags: ${NVFLAGS[*]}); see the lines above"
 done
 
@@ -160,6 +163,10 @@ export CGO_ENABLED=1
 export CGO_CFLAGS="-I$ROOT/scripts/cuda/compat -I$CUDA_INC -I$CUBLAS_INC -I$CUDNN_INC -Wno-deprecated-declarations ${CGO_CFLAGS:-}"
 export CGO_LDFLAGS="-L$LINK_DIR$RPATH ${CGO_LDFLAGS:-}"
 PKG=github.com/gradbench/gradbench/graph
+if [ "$MODE" = env ]; then
+	printf 'export CGO_ENABLED=1 CGO_CFLAGS=%q CGO_LDFLAGS=%q\n' "$CGO_CFLAGS" "$CGO_LDFLAGS"
+	exit 0
+fi
 LDFLAGS="-X '$PKG.cudaToolkit=$CUDA_VER' -X '$PKG.cudnnVersion=$CUDNN_VER' -X '$PKG.ptxArch=compute_$CUDA_ARCH'"
 mkdir -p "$(dirname "$OUT")"
 cd "$ROOT"

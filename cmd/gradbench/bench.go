@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/gradbench/gradbench/graph"
+	"github.com/gradbench/gradbench/models"
+	"github.com/urfave/cli/v2"
+)
+
+func benchCommand() *cli.Command {
+	d := models.Default()
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "time training steps of one network and print one JSON line (median ms per step)",
+		Description: "A step is what a logged training step does without writing files: forward, loss, " +
+			"backward, every layer's gradient norm, the optimiser's update; on synthetic 784-pixel " +
+			"inputs, 10 classes. The line has the fields of scripts/torch_reference.py's, so the two " +
+			"can be set side by side (scripts/bench-vs-pytorch.sh, scripts/gpu-check.sh).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "act", Value: "relu", Usage: "activation: " + fmt.Sprint(graph.Names())},
+			&cli.IntFlag{Name: "depth", Value: d.Depth, Usage: "number of hidden layers"},
+			&cli.IntFlag{Name: "width", Value: d.Width, Usage: "units per hidden layer"},
+			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "examples per step"},
+			&cli.StringFlag{Name: "dtype", Value: d.Dtype, Usage: "float32 or float64"},
+			&cli.IntFlag{Name: "steps", Value: 20, Usage: "timed steps"},
+			&cli.IntFlag{Name: "warmup", Value: 2, Usage: "untimed steps first"},
+			&cli.BoolFlag{Name: "cuda", Usage: "on the GPU (binary built with make gpu)"},
+		},
+		Action: bench,
+	}
+}
+
+// benchLine is the JSON line bench prints.
+type benchLine struct {
+	Impl     string    `json:"impl"`
+	Build    string    `json:"build"`
+	BLAS     string    `json:"blas"`
+	Device   string    `json:"device"`
+	Act      string    `json:"act"`
+	Depth    int       `json:"depth"`
+	Width    int       `json:"width"`
+	Batch    int       `json:"batch"`
+	Dtype    string    `json:"dtype"`
+	Steps    int       `json:"steps"`
+	MedianMs float64   `json:"median_ms"`
+	MinMs    float64   `json:"min_ms"`
+	StepsMs  []float64 `json:"steps_ms"`
+}
+
+func bench(c *cli.Context) error {
+	if c.Args().Present() {
+		return usagef("unexpected argument %q: bench takes flags only", c.Args().First())
+	}
+	if err := checkCUDA(c.Bool("cuda")); err != nil {
+		return err
+	}
+	cfg := models.Default()
+	cfg.Act, cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype = c.String("act"), c.Int("depth"), c.Int("width"), c.Int("batch"), c.String("dtype")
+	cfg.Dataset = "synthetic"
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	if c.Int("steps") < 1 || c.Int("warmup") < 0 {
+		return usagef("--steps must be at least 1 and --warmup 0 or more")
+	}
+	times, err := models.StepTimes(cfg, c.Int("warmup"), c.Int("steps"))
+	if err != nil {
+		return err
+	}
+	line := benchLine{Impl: "gradbench", Build: "cpu", BLAS: graph.BLAS, Device: graph.DeviceName(), Act: cfg.Act,
+		Depth: cfg.Depth, Width: cfg.Width, Batch: cfg.Batch, Dtype: cfg.Dtype, Steps: len(times), MedianMs: models.Median(times)}
+	if graph.CUDA {
+		line.Build = "cuda"
+	}
+	line.MinMs = line.MedianMs
+	for _, t := range times {
+		ms := float64(t.Nanoseconds()) / 1e6
+		line.StepsMs = append(line.StepsMs, ms)
+		line.MinMs = min(line.MinMs, ms)
+	}
+	b, err := json.Marshal(line)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.App.Writer, string(b))
+	return nil
+}
