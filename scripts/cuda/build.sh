@@ -12,6 +12,7 @@
 # Settings (environment):
 #   CUDA_HOME   toolkit root (default /usr/local/cuda; /usr for Debian's nvidia-cuda-toolkit)
 #   CUDNN_HOME  cuDNN root when it is not under CUDA_HOME, /usr or Python's nvidia-cudnn wheel
+#   GORGONIA_CUDA_SRC  Gorgonia's kernel sources when the module cache lacks them
 #   CUDA_ARCH   virtual architecture of the PTX (default 75: JIT-compiled by the
 #               driver for any GPU from Turing on; 90 for H100/H200 only)
 #   GO          go command (default go)
@@ -134,12 +135,19 @@ fi
 
 # Kernels: Gorgonia's element-wise modules (from its module source) and ours,
 # compiled with the precision flags Gorgonia's own generator uses.
-GORGONIA=$(cd "$ROOT" && "$GO" list -m -f '{{.Dir}}' gorgonia.org/gorgonia) || die "cannot find the gorgonia.org/gorgonia module; run go mod download"
+# GORGONIA_CUDA_SRC names them where the module source is not at hand
+# (a vendored build; scripts/gpu-bundle.sh packs them).
+if [ -z "${GORGONIA_CUDA_SRC:-}" ]; then
+	GORGONIA=$(cd "$ROOT" && GOFLAGS=-mod=mod "$GO" list -m -f '{{.Dir}}' gorgonia.org/gorgonia) ||
+		die "cannot find the gorgonia.org/gorgonia module; run go mod download"
+	GORGONIA_CUDA_SRC="$GORGONIA/cuda modules/src"
+fi
+[ -f "$GORGONIA_CUDA_SRC/elemunaryop.cu" ] || die "Gorgonia's kernel sources are not in $GORGONIA_CUDA_SRC; run go mod download or set GORGONIA_CUDA_SRC"
 PTX_DIR=$ROOT/graph/kernels/ptx
 rm -rf "$PTX_DIR"
 mkdir -p "$PTX_DIR"
 NVFLAGS=(-ptx "-arch=compute_$CUDA_ARCH" -fmad=false -ftz=false -prec-div=true -prec-sqrt=true -allow-unsupported-compiler)
-for src in "$GORGONIA/cuda modules/src"/*.cu "$ROOT/graph/kernels/erf.cu"; do
+for src in "$GORGONIA_CUDA_SRC"/*.cu "$ROOT/graph/kernels/erf.cu"; do
 	name=$(basename "$src" .cu)
 	[ "$name" = erf ] && name=gradbench
 	"$NVCC" "${NVFLAGS[@]}" -o "$PTX_DIR/$name.ptx" "$src" >&2 ||
