@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -28,6 +29,9 @@ func (d DeviceInfo) String() string {
 		d.Name, d.Capability, d.MemoryMiB, d.DriverAPI, d.Toolkit, d.CuDNN, d.PTXArch)
 }
 
+// shapeArgs matches the sizes in op names such as Reshape(128, 1) and SizeOf=10.
+var shapeArgs = regexp.MustCompile(`\(\d+(, \d+)*\)$|=\d+$`)
+
 // OpPlace is one kind of op in a compiled graph and where it runs.
 type OpPlace struct {
 	Op     string // op type and its Gorgonia name, e.g. "elemUnaryOp exp"
@@ -50,9 +54,7 @@ func Placement(g *G.ExprGraph, vm G.VM, dt tensor.Dtype) []OpPlace {
 		}
 		name := fmt.Sprintf("%T %s", op, op.String())
 		name = strings.TrimPrefix(strings.TrimPrefix(name, "*"), "gorgonia.")
-		if i := strings.IndexAny(name, "(="); i > 0 {
-			name = name[:i] // Reshape(128, 1), SizeOf=10: one row per kind
-		}
+		name = shapeArgs.ReplaceAllString(name, "") // Reshape(128, 1), SizeOf=10: one row per kind
 		where, detail := place(op, dt, vm)
 		key := name + "|" + where + "|" + detail
 		if p, ok := byKey[key]; ok {

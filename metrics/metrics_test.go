@@ -239,3 +239,80 @@ func TestGainAndVerdict(t *testing.T) {
 		t.Errorf("gain %v depends on the first or output layer", g)
 	}
 }
+
+func TestRelDiff(t *testing.T) {
+	for _, c := range []struct {
+		a, b, want float64
+	}{
+		{1, 1, 0},
+		{0, 0, 0},
+		{1, 1.01, 0.01 / 1.01},
+		{-2, 2, 2},
+		{0, 1e-30, 1},
+		{1e-12, 1.1e-12, 0.1 / 1.1},
+	} {
+		if got := RelDiff(c.a, c.b); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("RelDiff(%g, %g) = %g, want %g", c.a, c.b, got, c.want)
+		}
+	}
+	if !math.IsNaN(RelDiff(math.NaN(), 1)) || !math.IsNaN(RelDiff(math.Inf(1), 1)) {
+		t.Error("RelDiff of a non-finite value is not NaN")
+	}
+}
+
+func TestDiffRuns(t *testing.T) {
+	mk := func(dir string, losses []float64, w0 []float64) *Run {
+		r := &Run{Dir: dir}
+		r.Info.Config.Depth = 1
+		for i, l := range losses {
+			r.Steps = append(r.Steps, Step{Step: i + 1, Loss: l, Norms: Norms{Weight: []float64{w0[i], 1}, Bias: []float64{1, 1}}})
+		}
+		return r
+	}
+	a := mk("a", []float64{2.3, 2.0, 1.5}, []float64{0.5, 0.4, 0.3})
+	same := mk("b", []float64{2.3, 2.0, 1.5}, []float64{0.5, 0.4, 0.3})
+	later := mk("c", []float64{2.3, 2.0, 1.6}, []float64{0.5, 0.4, 0.33})
+	for _, c := range []struct {
+		name            string
+		b               *Run
+		steps           int
+		firstLoss, loss float64
+		norm            float64
+		where           string
+		within          bool
+	}{
+		{"identical", same, 0, 0, 0, 0, "step 1 loss", true},
+		{"gap at step 3", later, 0, 0, 0.1 / 1.6, 0.03 / 0.33, "step 3 layer 0 weight", false},
+		{"gap beyond --steps", later, 2, 0, 0, 0, "step 1 loss", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := DiffRuns(a, c.b, c.steps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if math.Abs(d.FirstLoss.Rel-c.firstLoss) > 1e-12 || math.Abs(d.Loss.Rel-c.loss) > 1e-12 || math.Abs(d.Norm.Rel-c.norm) > 1e-12 {
+				t.Errorf("gaps %+v", d)
+			}
+			if c.norm > 0 && d.Norm.Where != c.where {
+				t.Errorf("norm gap at %q, want %q", d.Norm.Where, c.where)
+			}
+			if d.Within(1e-3) != c.within {
+				t.Errorf("Within(1e-3) = %v", d.Within(1e-3))
+			}
+		})
+	}
+	deeper := mk("d", []float64{2.3}, []float64{0.5})
+	deeper.Info.Config.Depth = 2
+	if _, err := DiffRuns(a, deeper, 0); err == nil {
+		t.Error("runs of different depths compared without error")
+	}
+	shifted := mk("e", []float64{2.3, 2.0}, []float64{0.5, 0.4})
+	shifted.Steps[1].Step = 5
+	if _, err := DiffRuns(a, shifted, 0); err == nil || !strings.Contains(err.Error(), "--log-every") {
+		t.Errorf("runs logging different steps: err %v", err)
+	}
+	nan := mk("f", []float64{2.3, math.NaN(), 1.5}, []float64{0.5, 0.4, 0.3})
+	if d, _ := DiffRuns(a, nan, 0); d.Within(1) {
+		t.Error("a NaN loss is within tolerance")
+	}
+}

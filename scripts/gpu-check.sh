@@ -172,25 +172,29 @@ if phase speed; then
 	say "speed: ms per step, depth 20"
 	SPEED=$OUT/speed.jsonl
 	: >"$SPEED"
+	# tagged SIDE appends the JSON line on stdin, marked with its side (gpu,
+	# cpu or torch); failed SIDE records a run that failed or timed out.
+	tagged() { sed -n "s/^{/{\"side\":\"$1\",/p" | grep . >>"$SPEED"; }
+	failed() { echo "{\"side\":\"$1\",\"act\":\"$act\",\"width\":$width,\"batch\":$batch,\"failed\":true}" >>"$SPEED"; }
 	for act in $SPEED_ACTS; do
 		for width in $SPEED_WIDTHS; do
 			for batch in $SPEED_BATCHES; do
 				steps=$SPEED_STEPS
 				[ $width -ge 4096 ] && steps=$((SPEED_STEPS / 2))
 				say "$act width $width batch $batch"
-				timeout 300 $GPU bench --act $act --width $width --batch $batch --steps $steps --warmup 3 $CUDA >>"$SPEED" 2>>"$LOG" ||
-					echo "{\"impl\":\"gradbench\",\"build\":\"cuda\",\"act\":\"$act\",\"width\":$width,\"batch\":$batch,\"failed\":true}" >>"$SPEED"
+				timeout 300 $GPU bench --act $act --width $width --batch $batch --steps $steps --warmup 3 $CUDA 2>>"$LOG" | tagged gpu ||
+					failed gpu
 				if [ $width -le "$CPU_MAX_WIDTH" ]; then
 					cs=3 cw=1
 					[ $width -ge 1024 ] && cs=2
 					[ $width -ge 4096 ] && cs=1
-					timeout 300 $CPU bench --act $act --width $width --batch $batch --steps $cs --warmup $cw >>"$SPEED" 2>>"$LOG" ||
-						echo "{\"impl\":\"gradbench\",\"build\":\"cpu\",\"act\":\"$act\",\"width\":$width,\"batch\":$batch,\"failed\":true}" >>"$SPEED"
+					timeout 300 $CPU bench --act $act --width $width --batch $batch --steps $cs --warmup $cw 2>>"$LOG" | tagged cpu ||
+						failed cpu
 				fi
 				dev=cuda
 				[ $DRY = 1 ] && dev=cpu
-				timeout 300 python3 scripts/torch_reference.py --device $dev --act $act --width $width --batch $batch --steps $SPEED_STEPS --warmup 3 --threads "$(nproc)" >>"$SPEED" 2>>"$LOG" ||
-					echo "{\"impl\":\"pytorch\",\"act\":\"$act\",\"width\":$width,\"batch\":$batch,\"failed\":true}" >>"$SPEED"
+				timeout 300 python3 scripts/torch_reference.py --device $dev --act $act --width $width --batch $batch --steps $SPEED_STEPS --warmup 3 --threads "$(nproc)" 2>>"$LOG" | tagged torch ||
+					failed torch
 			done
 		done
 	done

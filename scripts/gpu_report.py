@@ -10,12 +10,12 @@ exist, and prints the report. The tolerances it judges by:
 - CPU and GPU runs start from the same weights, so at step 1 the loss and
   every gradient norm must agree to float32 arithmetic: relative gap at most
   1e-5.
-- Over the first 8 steps: at most 1e-4 for every activation.
-- Over 50 steps: at most 1e-3 for sigmoid, tanh and GELU. The 20-layer ReLU
-  and leaky-ReLU networks under Adam amplify a rounding difference about
-  tenfold per step after step 7, so two CPU builds (gonum and OpenBLAS)
-  already differ by 0.15 and 0.37 in loss by step 50; for those the 50-step
-  gap is reported, not judged.
+- Over the first 8 and 50 steps: at most 1e-4 and 1e-3 for sigmoid, tanh
+  and GELU. The 20-layer ReLU and leaky-ReLU networks under Adam amplify a
+  rounding difference about tenfold per step, so two CPU builds (gonum and
+  OpenBLAS) already differ by 2e-2 and 0.4 in gradient norms within 8 steps
+  and by 0.15 and 0.37 in loss by step 50; for those only step 1 is judged
+  and the later gaps are reported.
 - Memory: device memory may not grow by more than 16 MiB between the first
   sample after step 100 and the last.
 - Speed targets: the GPU faster than the CPU build from width 1024 up, and
@@ -65,7 +65,7 @@ def correctness(out, lines):
         if not gaps:
             continue
         verdict = "agree"
-        checks = [(1, STEP1), (8, STEP8)] + ([] if act in CHAOTIC else [(50, STEP50)])
+        checks = [(1, STEP1)] + ([] if act in CHAOTIC else [(8, STEP8), (50, STEP50)])
         for n, tol in checks:
             g = gaps.get(n)
             if g is None or not (g[0] <= tol and g[1] <= tol):
@@ -73,13 +73,14 @@ def correctness(out, lines):
         if verdict != "agree":
             ok_all = False
         if act in CHAOTIC and verdict == "agree":
-            verdict = "agree (50 steps: reported only)"
+            verdict = "agree at step 1 (later steps: reported only)"
         g1, g8, g50 = gaps.get(1, (None, None)), gaps.get(8, (None, None)), gaps.get(50, (None, None))
         rows.append(f"| {act} | {fmt(g1[0])} | {fmt(g1[1])} | {fmt(g8[0])} | {fmt(g8[1])} | {fmt(g50[0])} | {fmt(g50[1])} | {verdict} |")
     if rows:
         lines += ["", "### CPU build against CUDA build: same seed and flags, MNIST, 50 steps",
-                  f"Largest relative gap |a−b|/max(|a|,|b|). Tolerances: step 1 ≤ {STEP1:g}, steps 1–8 ≤ {STEP8:g}, "
-                  f"steps 1–50 ≤ {STEP50:g} (sigmoid, tanh, GELU).", "",
+                  f"Largest relative gap |a−b|/max(|a|,|b|). Tolerances: step 1 ≤ {STEP1:g} for every activation; "
+                  f"steps 1–8 ≤ {STEP8:g} and 1–50 ≤ {STEP50:g} for sigmoid, tanh and GELU. ReLU and leaky ReLU "
+                  "amplify rounding differences about tenfold a step, so their later gaps are reported, not judged.", "",
                   "| act | loss, step 1 | norms, step 1 | loss, ≤8 | norms, ≤8 | loss, ≤50 | norms, ≤50 | verdict |",
                   "|---|---|---|---|---|---|---|---|"] + rows
     return ok_all if rows else None
@@ -145,26 +146,26 @@ def speed(out, lines):
             if not line.startswith("{"):
                 continue
             r = json.loads(line)
-            side = "torch" if r["impl"] == "pytorch" else r.get("build", "cpu")
-            if side == "cuda":
-                side = "gpu"
+            side = r["side"]
             by[(r["act"], r["width"], r["batch"], side)] = None if r.get("failed") else r.get("median_ms")
     keys = sorted({k[:3] for k in by}, key=lambda k: (k[0], k[1], k[2]))
-    rows, ok = [], True
+    rows, ok, judged = [], True, False
     for act, w, b in keys:
         gpu, cpu, torch = by.get((act, w, b, "gpu")), by.get((act, w, b, "cpu")), by.get((act, w, b, "torch"))
         speedup = cpu / gpu if gpu and cpu else None
         ratio = gpu / torch if gpu and torch else None
-        if w >= 1024 and speedup is not None and speedup <= 1:
-            ok = False
-        if w >= 4096 and ratio is not None and ratio > 2:
-            ok = False
+        if w >= 1024 and speedup is not None:
+            judged = True
+            ok = ok and speedup > 1
+        if w >= 4096 and ratio is not None:
+            judged = True
+            ok = ok and ratio <= 2
         rows.append(f"| {act} | {w} | {b} | {fmt(gpu)} | {fmt(cpu)} | {fmt(torch)} | {fmt(speedup)} | {fmt(ratio)} |")
     lines += ["", "### ms per step (median), depth 20: gradbench on the GPU and the CPU, PyTorch eager on the GPU",
               "Targets: CPU/GPU > 1 from width 1024; GPU/PyTorch ≤ 2 at width 4096.", "",
               "| act | width | batch | gradbench GPU | gradbench CPU | PyTorch GPU | CPU/GPU | GPU/PyTorch |",
               "|---|---|---|---|---|---|---|---|"] + rows
-    return ok
+    return ok if judged else None
 
 
 def main():

@@ -112,13 +112,13 @@ CUDNN_LIB=$(first_file 'libcudnn.so*' "${CUDNN_HOME:+$CUDNN_HOME/lib64}" "${CUDN
 
 # The driver library: the installed driver's, else the toolkit's link stub
 # (a binary linked against the stub still loads the driver's at run time).
-CUDA_DRV=$(ldconfig -p 2>/dev/null | awk '/libcuda\.so\.1 /{print $NF; exit}')
+CUDA_DRV=$({ ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true; } | awk '/libcuda\.so\.1 /{print $NF; exit}')
 [ -n "$CUDA_DRV" ] || CUDA_DRV=$(first_file 'libcuda.so*' "$CUDA_HOME/lib64/stubs" "$CUDA_HOME/targets/$ARCHDIR/lib/stubs" "/usr/lib/$(uname -m)-linux-gnu/stubs" "${LIB_DIRS[@]}") ||
 	die "libcuda.so not found: no NVIDIA driver is installed and the toolkit has no stubs/libcuda.so; install the driver or the full toolkit"
 
 CUDA_VER=$(awk '/#define CUDA_VERSION /{v=$3; printf "%d.%d", v/1000, (v%1000)/10}' "$CUDA_INC/cuda.h")
-CUDNN_VER=$(cat "$CUDNN_INC"/cudnn_version.h "$CUDNN_INC"/cudnn.h 2>/dev/null | awk '/#define CUDNN_MAJOR /{a=$3} /#define CUDNN_MINOR /{b=$3} /#define CUDNN_PATCHLEVEL /{c=$3} END{print a"."b"."c}')
-NVCC_VER=$("$NVCC" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')
+CUDNN_VER=$({ cat "$CUDNN_INC"/cudnn_version.h "$CUDNN_INC"/cudnn.h 2>/dev/null || true; } | awk '/#define CUDNN_MAJOR /{a=$3} /#define CUDNN_MINOR /{b=$3} /#define CUDNN_PATCHLEVEL /{c=$3} END{print (a == "" ? "unknown" : a"."b"."c)}')
+NVCC_VER=$({ "$NVCC" --version || true; } | sed -n 's/.*release \([0-9.]*\).*/\1/p')
 
 if [ "$MODE" = check ]; then
 	cat <<EOF
