@@ -390,4 +390,6 @@ func allFinite(d any) bool {
 
 // Placement lists the ops of the training graph and where its machine runs
 // them (graph.Placement).
-func (m *Model) Placement() []graph.OpPlace { return graph.Placement(m.train.G, m.trainVM, m.Spec.Dtype) }
+func (m *Model) Placement() []graph.OpPlace {
+	return graph.Placement(m.train.G, m.trainVM, m.Spec.Dtype)
+}

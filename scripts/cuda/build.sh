@@ -96,8 +96,9 @@ if command -v python3 >/dev/null 2>&1; then
 	PY_NVIDIA=$(python3 - <<'EOF' 2>/dev/null || true
 import importlib.util, os
 spec = importlib.util.find_spec("nvidia")
-if spec and spec.submodule_search_locations:
-    print(list(spec.submodule_search_locations)[0])
+locs = list(spec.submodule_search_locations) if spec and spec.submodule_search_locations else []
+# The location that holds cuDNN, else the first.
+print(next((l for l in locs if os.path.isdir(os.path.join(l, "cudnn"))), locs[0] if locs else ""))
 EOF
 )
 fi
