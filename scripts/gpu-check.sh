@@ -72,7 +72,13 @@ unpack() { # unpack ARCHIVE.tar.xz DIR
 	fi
 }
 
-# Go: the machine's, else the bundle's, offline from vendored modules.
+# Go: the machine's if it is recent enough for go.mod, else the bundle's,
+# offline from vendored modules.
+need=$(awk '/^go /{print "go"$2}' go.mod)
+if has go && [ "$(printf '%s\n%s\n' "$need" "$(go env GOVERSION)" | sort -V | head -n1)" != "$need" ]; then
+	echo "gpu-check: $(go env GOVERSION) is older than go.mod's $need; using the bundle's toolchain" | tee -a "$LOG"
+	PATH=$(echo "$PATH" | tr ':' '\n' | grep -vx "$(dirname "$(command -v go)")" | paste -sd:)
+fi
 if ! has go; then
 	[ -f bin/gpu-bundle/go.tar.xz ] || { echo "gpu-check: no go on PATH and no bin/gpu-bundle (make it with scripts/gpu-bundle.sh)" >&2; exit 2; }
 	mkdir -p /tmp/gradbench-go
