@@ -4,6 +4,7 @@ package graph
 
 import (
 	"fmt"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -21,4 +22,9 @@ func Device() (DeviceInfo, error) {
 }
 
 // place says where op runs: always the CPU in this build.
-func place(op G.Op, dt tensor.Dtype, vm G.VM) (where, detail string) { return "cpu", "Go" }
+func place(op G.Op, dt tensor.Dtype, vm G.VM) (where, detail string) {
+	if strings.HasSuffix(fmt.Sprintf("%T", op), "linAlgBinOp") {
+		return "cpu", BLAS + " BLAS"
+	}
+	return "cpu", "Go"
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/models"
@@ -10,7 +11,6 @@ import (
 )
 
 func benchCommand() *cli.Command {
-	d := models.Default()
 	return &cli.Command{
 		Name:  "bench",
 		Usage: "time training steps of one network and print one JSON line (median ms per step)",
@@ -18,16 +18,11 @@ func benchCommand() *cli.Command {
 			"backward, every layer's gradient norm, the optimiser's update; on synthetic 784-pixel " +
 			"inputs, 10 classes. The line has the fields of scripts/torch_reference.py's, so the two " +
 			"can be set side by side (scripts/bench-vs-pytorch.sh, scripts/gpu-check.sh).",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "act", Value: "relu", Usage: "activation: " + fmt.Sprint(graph.Names())},
-			&cli.IntFlag{Name: "depth", Value: d.Depth, Usage: "number of hidden layers"},
-			&cli.IntFlag{Name: "width", Value: d.Width, Usage: "units per hidden layer"},
-			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "examples per step"},
-			&cli.StringFlag{Name: "dtype", Value: d.Dtype, Usage: "float32 or float64"},
+		Flags: append(networkFlags("relu"),
 			&cli.IntFlag{Name: "steps", Value: 20, Usage: "timed steps"},
 			&cli.IntFlag{Name: "warmup", Value: 2, Usage: "untimed steps first"},
 			&cli.BoolFlag{Name: "cuda", Usage: "on the GPU (binary built with make gpu)"},
-		},
+		),
 		Action: bench,
 	}
 }
@@ -56,11 +51,9 @@ func bench(c *cli.Context) error {
 	if err := checkCUDA(c.Bool("cuda")); err != nil {
 		return err
 	}
-	cfg := models.Default()
-	cfg.Act, cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype = c.String("act"), c.Int("depth"), c.Int("width"), c.Int("batch"), c.String("dtype")
-	cfg.Dataset = "synthetic"
-	if err := cfg.Validate(); err != nil {
-		return usageError{err}
+	cfg, err := networkConfig(c)
+	if err != nil {
+		return err
 	}
 	if c.Int("steps") < 1 || c.Int("warmup") < 0 {
 		return usagef("--steps must be at least 1 and --warmup 0 or more")
@@ -86,4 +79,30 @@ func bench(c *cli.Context) error {
 	}
 	fmt.Fprintln(c.App.Writer, string(b))
 	return nil
+}
+
+// networkFlags are the flags of commands that build one network without
+// training it on a dataset (info, bench): its activation (act by default),
+// size and dtype.
+func networkFlags(act string) []cli.Flag {
+	d := models.Default()
+	return []cli.Flag{
+		&cli.StringFlag{Name: "act", Value: act, Usage: "activation: " + strings.Join(graph.Names(), ", ")},
+		&cli.IntFlag{Name: "depth", Value: d.Depth, Usage: "number of hidden layers"},
+		&cli.IntFlag{Name: "width", Value: d.Width, Usage: "units per hidden layer"},
+		&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "examples per step"},
+		&cli.StringFlag{Name: "dtype", Value: d.Dtype, Usage: "float32 or float64"},
+	}
+}
+
+// networkConfig is the configuration networkFlags describe, on the
+// synthetic dataset's 784 inputs and 10 classes.
+func networkConfig(c *cli.Context) (models.Config, error) {
+	cfg := models.Default()
+	cfg.Act, cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype = c.String("act"), c.Int("depth"), c.Int("width"), c.Int("batch"), c.String("dtype")
+	cfg.Dataset = "synthetic"
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError{err}
+	}
+	return cfg, nil
 }

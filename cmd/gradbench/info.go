@@ -13,21 +13,15 @@ import (
 )
 
 func infoCommand() *cli.Command {
-	d := models.Default()
 	return &cli.Command{
 		Name:  "info",
 		Usage: "print the build, the GPU and where each op of a training graph runs",
 		Description: "Compiles the training graph of one network (784 inputs, 10 classes) " +
 			"on this binary's TapeMachine and lists its ops by kind: on the GPU (CUDA build) " +
 			"or the CPU, with the kernel or library each uses.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "act", Value: "gelu", Usage: "activation of the graph to place"},
-			&cli.IntFlag{Name: "depth", Value: d.Depth, Usage: "number of hidden layers"},
-			&cli.IntFlag{Name: "width", Value: d.Width, Usage: "units per hidden layer"},
-			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "examples per training step"},
-			&cli.StringFlag{Name: "dtype", Value: d.Dtype, Usage: "float32 or float64"},
+		Flags: append(networkFlags("gelu"),
 			&cli.StringFlag{Name: "json", Usage: "also write the information to this JSON file"},
-		},
+		),
 		Action: infoAction,
 	}
 }
@@ -48,11 +42,9 @@ func infoAction(c *cli.Context) error {
 	if c.Args().Present() {
 		return usagef("unexpected argument %q: info takes flags only", c.Args().First())
 	}
-	cfg := models.Default()
-	cfg.Act, cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype = c.String("act"), c.Int("depth"), c.Int("width"), c.Int("batch"), c.String("dtype")
-	cfg.Dataset = "synthetic"
-	if err := cfg.Validate(); err != nil {
-		return usageError{err}
+	cfg, err := networkConfig(c)
+	if err != nil {
+		return err
 	}
 	in := info{Build: "cpu", BLAS: graph.BLAS, Go: runtime.Version(), Config: cfg}
 	if graph.CUDA {
