@@ -125,17 +125,32 @@ if phase build; then
 		say "dry run: the OpenBLAS CPU build stands in for the GPU binary"
 		go build -tags openblas -o "$GPU" ./cmd/gradbench 2>&1 | tee -a "$LOG" || go build -o "$GPU" ./cmd/gradbench
 	elif [ $rc != 0 ]; then
-		echo "gpu-check: make gpu failed; see $OUT/make-gpu.txt" >&2
-		exit 1
+		# Keep going: PyTorch's numbers and the CPU build's still come, and
+		# the report quotes the compiler's first errors.
+		echo "gpu-check: make gpu failed; see $OUT/make-gpu.txt; the phases that need the CUDA binary are skipped" | tee -a "$LOG" >&2
+		rm -f "$GPU"
 	fi
-	$GPU info --act gelu --json "$OUT/info.json" >"$OUT/info.txt" 2>&1
-	cat "$OUT/info.txt" | tee -a "$LOG"
+	if [ -x "$GPU" ]; then
+		$GPU info --act gelu --json "$OUT/info.json" >"$OUT/info.txt" 2>&1
+		tee -a "$LOG" <"$OUT/info.txt"
+	fi
 fi
+# gpu CMD...: runs the CUDA binary, or says why it cannot.
+gpu() {
+	if [ ! -x "$GPU" ]; then
+		echo "gpu-check: no $GPU (make gpu did not build it); skipped: $*" >>"$LOG"
+		return 1
+	fi
+	"$GPU" "$@"
+}
 
 if phase correct; then
 	say "go test ./graph/ on the device (finite differences, erf kernel)"
 	if [ $DRY = 1 ]; then
 		go test -count=1 -v ./graph/ >"$OUT/gotest-graph.txt" 2>&1
+	elif [ ! -x "$GPU" ]; then
+		echo "skipped: make gpu did not build" >"$OUT/gotest-graph.txt"
+		false
 	else
 		(eval "$(scripts/cuda/build.sh --env)" && go test -tags cuda -count=1 -v ./graph/) >"$OUT/gotest-graph.txt" 2>&1
 	fi
@@ -146,7 +161,7 @@ if phase correct; then
 		say "$act: 50 steps on the CPU and on the GPU, same seed and flags"
 		flags=(train --act "$act" --train-size 6400 --test-size 1000 --epochs 1 --log-every 1 --quiet)
 		$CPU "${flags[@]}" --out "$OUT/runs/cpu-$act" >>"$LOG" 2>&1
-		$GPU "${flags[@]}" $CUDA --out "$OUT/runs/gpu-$act" >>"$LOG" 2>&1
+		gpu "${flags[@]}" $CUDA --out "$OUT/runs/gpu-$act" >>"$LOG" 2>&1 || continue
 		for n in 1 8 50; do
 			$CPU diff --steps $n --rtol 1 --json "$OUT/runs/diff-$act-$n.json" "$OUT/runs/cpu-$act" "$OUT/runs/gpu-$act" >>"$LOG" 2>&1
 		done
@@ -156,7 +171,7 @@ fi
 if phase memory; then
 	say "memory: 1000 GELU steps on the GPU"
 	rm -rf "$OUT/runs/mem-gelu"
-	$GPU train --act gelu --train-size 25600 --epochs 5 --test-size 1000 --log-every 10 --quiet $CUDA --out "$OUT/runs/mem-gelu" >>"$LOG" 2>&1 &
+	gpu train --act gelu --train-size 25600 --epochs 5 --test-size 1000 --log-every 10 --quiet $CUDA --out "$OUT/runs/mem-gelu" >>"$LOG" 2>&1 &
 	pid=$!
 	echo "elapsed_s,step,gpu_mib,rss_mib" >"$OUT/memory.csv"
 	t0=$(date +%s%N)
@@ -188,7 +203,7 @@ if phase speed; then
 				steps=$SPEED_STEPS
 				[ $width -ge 4096 ] && steps=$((SPEED_STEPS / 2))
 				say "$act width $width batch $batch"
-				timeout 300 $GPU bench --act $act --width $width --batch $batch --steps $steps --warmup 3 $CUDA 2>>"$LOG" | tagged gpu ||
+				[ -x "$GPU" ] && timeout 300 $GPU bench --act $act --width $width --batch $batch --steps $steps --warmup 3 $CUDA 2>>"$LOG" | tagged gpu ||
 					failed gpu
 				if [ $width -le "$CPU_MAX_WIDTH" ]; then
 					cs=3 cw=1

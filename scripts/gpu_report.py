@@ -88,7 +88,7 @@ def correctness(out, lines):
 
 def gotest(out, lines):
     txt = read(os.path.join(out, "gotest-graph.txt"))
-    if txt is None:
+    if txt is None or txt.startswith("skipped"):
         return None
     results = re.findall(r"^\s*--- (PASS|FAIL|SKIP): (\S+)", txt, re.M)
     rc = re.search(r"^rc (\d+)", txt, re.M)
@@ -182,7 +182,11 @@ def main():
         b = dict(l.split(" ", 1) for l in build.split("\n") if " " in l)
         made = read(os.path.join(out, "make-gpu.txt")) or ""
         last = made.strip().split("\n")[-1] if made.strip() else ""
-        lines += ["", f"make gpu: {'built' if b.get('gpu_build_rc') == '0' else 'FAILED'} in {b.get('gpu_build_s', '?')} s — {last}"]
+        built = b.get("gpu_build_rc") == "0"
+        lines += ["", f"make gpu: {'built' if built else 'FAILED'} in {b.get('gpu_build_s', '?')} s — {last}"]
+        if not built:
+            errs = [l for l in made.split("\n") if re.search(r"error|could not determine|undefined reference|not found", l)]
+            lines += ["", "```"] + (errs[:20] or made.strip().split("\n")[-20:]) + ["```"]
     info = read(os.path.join(out, "info.txt"))
     if info:
         places = re.findall(r"^(gpu|cpu)\s+(\d+)\s+", info, re.M)
