@@ -4,7 +4,7 @@ BIN     := bin/gradbench
 RUNS    ?= runs
 FLAGS   ?=
 
-.PHONY: all build gpu gpu-env openblas openblas-deps test-openblas test-slurm run data data-fashion test fuzz clean
+.PHONY: all build gpu gpu-env gpu-check gpu-bundle openblas openblas-deps test-openblas test-slurm run data data-fashion test fuzz clean
 
 all: build
 
@@ -27,6 +27,15 @@ gpu:
 
 gpu-env:
 	scripts/cuda/build.sh --check
+
+# The GPU check (docs/gpu.md): build, correctness, memory and speed on an
+# NVIDIA GPU, report in runs/gpu-check/report.md. gpu-bundle packs the Go
+# toolchain and modules for a GPU machine without Go or network.
+gpu-check: data
+	scripts/gpu-check.sh
+
+gpu-bundle:
+	scripts/gpu-bundle.sh
 
 # The OpenBLAS build: Gorgonia's matrix products go to OpenBLAS through cgo,
 # 2-3x faster steps. Needs Debian's libopenblas-dev (make openblas-deps).
