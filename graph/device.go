@@ -16,6 +16,7 @@ type DeviceInfo struct {
 	Name       string `json:"name"`
 	Capability string `json:"compute_capability"`
 	MemoryMiB  int64  `json:"memory_mib"`
+	Driver     string `json:"driver"`
 	DriverAPI  string `json:"driver_api"`
 	Toolkit    string `json:"toolkit"`
 	CuDNN      string `json:"cudnn"`
@@ -25,8 +26,8 @@ type DeviceInfo struct {
 
 // String is one line: name, capability, memory, driver and toolkit.
 func (d DeviceInfo) String() string {
-	return fmt.Sprintf("%s (compute capability %s, %d MiB), driver CUDA %s; built with CUDA %s, cuDNN %s, kernels %s",
-		d.Name, d.Capability, d.MemoryMiB, d.DriverAPI, d.Toolkit, d.CuDNN, d.PTXArch)
+	return fmt.Sprintf("%s (compute capability %s, %d MiB), driver %s (CUDA %s); built with CUDA %s, cuDNN %s, kernels %s",
+		d.Name, d.Capability, d.MemoryMiB, d.Driver, d.DriverAPI, d.Toolkit, d.CuDNN, d.PTXArch)
 }
 
 // shapeArgs matches the sizes in op names such as Reshape(128, 1) and SizeOf=10.
@@ -87,4 +88,18 @@ func DeviceName() string {
 		return "cuda:0"
 	}
 	return "cuda:0 " + d.Name
+}
+
+// driverRE finds the version in /proc/driver/nvidia/version, e.g. "NVRM
+// version: NVIDIA UNIX x86_64 Kernel Module  580.82.07  Sun Aug 10 ..." or,
+// for the open kernel modules, "... Open Kernel Module for x86_64  580.65.06 ...".
+var driverRE = regexp.MustCompile(`Kernel Module(?: for \S+)?\s+([0-9]+\.[0-9.]+)`)
+
+// driverVersion returns the NVIDIA driver's version from the text of
+// /proc/driver/nvidia/version, or "unknown".
+func driverVersion(proc string) string {
+	if m := driverRE.FindStringSubmatch(proc); m != nil {
+		return m[1]
+	}
+	return "unknown"
 }

@@ -5,6 +5,7 @@ package graph
 import (
 	"embed"
 	"fmt"
+	"os"
 	"path"
 	"regexp"
 	"strings"
@@ -116,7 +117,9 @@ func Device() (DeviceInfo, error) {
 		return DeviceInfo{}, fmt.Errorf("GPU 0 memory: %w", err)
 	}
 	v := cu.Version()
+	proc, _ := os.ReadFile("/proc/driver/nvidia/version")
 	return DeviceInfo{
+		Driver:     driverVersion(string(proc)),
 		Name:       name,
 		Capability: fmt.Sprintf("%d.%d", major, minor),
 		MemoryMiB:  mem >> 20,

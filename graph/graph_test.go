@@ -352,3 +352,15 @@ func TestEvaluate(t *testing.T) {
 		}
 	}
 }
+
+func TestDriverVersion(t *testing.T) {
+	for _, c := range []struct{ proc, want string }{
+		{"NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.82.07  Sun Aug 10 00:00:00 UTC 2025\nGCC version:  gcc version 12.2.0\n", "580.82.07"},
+		{"NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.65.06  Release Build\n", "580.65.06"},
+		{"", "unknown"},
+	} {
+		if got := driverVersion(c.proc); got != c.want {
+			t.Errorf("driverVersion(%q) = %q, want %q", c.proc, got, c.want)
+		}
+	}
+}
