@@ -27,7 +27,7 @@
 #
 # Settings: OUT, SPEED_ACTS (default "relu gelu"), SPEED_WIDTHS (default
 # "128 1024 4096"), SPEED_BATCHES (default "128 1024"), CPU_MAX_WIDTH
-# (default 4096), SPEED_STEPS (GPU and PyTorch timed steps, default 20).
+# (default 4096), SPEED_STEPS (GPU and PyTorch timed steps, default 10).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,7 +48,7 @@ OUT=$(cd "$OUT" && pwd)
 LOG=$OUT/log.txt
 SPEED_ACTS=${SPEED_ACTS:-relu gelu}
 CPU_MAX_WIDTH=${CPU_MAX_WIDTH:-4096}
-SPEED_STEPS=${SPEED_STEPS:-20}
+SPEED_STEPS=${SPEED_STEPS:-10}
 SPEED_WIDTHS=${SPEED_WIDTHS:-128 1024 4096}
 SPEED_BATCHES=${SPEED_BATCHES:-128 1024}
 CPU=bin/gradbench-cpu
