@@ -171,11 +171,13 @@ fi
 if phase memory; then
 	say "memory: 1000 GELU steps on the GPU"
 	rm -rf "$OUT/runs/mem-gelu"
-	gpu train --act gelu --train-size 25600 --epochs 5 --test-size 1000 --log-every 10 --quiet $CUDA --out "$OUT/runs/mem-gelu" >>"$LOG" 2>&1 &
-	pid=$!
+	# The binary itself in the background (not through gpu, whose subshell
+	# would be the process sampled).
+	pid=
+	[ -x "$GPU" ] && { "$GPU" train --act gelu --train-size 25600 --epochs 5 --test-size 1000 --log-every 10 --quiet $CUDA --out "$OUT/runs/mem-gelu" >>"$LOG" 2>&1 & pid=$!; }
 	echo "elapsed_s,step,gpu_mib,rss_mib" >"$OUT/memory.csv"
 	t0=$(date +%s%N)
-	while kill -0 $pid 2>/dev/null; do
+	while [ -n "$pid" ] && kill -0 $pid 2>/dev/null; do
 		gpu=
 		has nvidia-smi && gpu=$(nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits 2>/dev/null | awk -F', *' -v p=$pid '$1==p{print $2}')
 		rss=$(awk '/VmRSS/{printf "%.1f", $2/1024}' /proc/$pid/status 2>/dev/null)
@@ -184,8 +186,12 @@ if phase memory; then
 		[ -n "$rss" ] && echo "$((ms / 1000)).$(printf %03d $((ms % 1000))),${step:-0},${gpu:-},$rss" >>"$OUT/memory.csv"
 		sleep 0.5
 	done
-	wait $pid
-	echo "rc $?" >"$OUT/memory-rc.txt"
+	if [ -n "$pid" ]; then
+		wait $pid
+		echo "rc $?" >"$OUT/memory-rc.txt"
+	else
+		echo "skipped: make gpu did not build" >"$OUT/memory-rc.txt"
+	fi
 	tail -n 3 "$OUT/memory.csv" | tee -a "$LOG"
 fi
 
