@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -88,7 +87,7 @@ func BenchmarkStep(b *testing.B) {
 				// ns/op is the mean; the median is what summary.json's
 				// ms_per_step and scripts/torch_reference.py report, and
 				// what scripts/bench-vs-pytorch.sh compares.
-				b.ReportMetric(benchMedian(times), "median-ms/step")
+				b.ReportMetric(Median(times), "median-ms/step")
 			})
 		}
 	}
@@ -111,16 +110,4 @@ func BenchmarkNormRead(b *testing.B) {
 			}
 		}
 	})
-}
-
-// benchMedian returns the median of xs (which it sorts).
-func benchMedian(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	slices.Sort(xs)
-	if len(xs)%2 == 1 {
-		return xs[len(xs)/2]
-	}
-	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }

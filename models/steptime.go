@@ -63,18 +63,14 @@ func StepTimes(cfg Config, warmup, steps int) ([]time.Duration, error) {
 	return out, nil
 }
 
-// Median returns the median of ds in milliseconds.
-func Median(ds []time.Duration) float64 {
-	if len(ds) == 0 {
+// Median returns the median of xs (which it sorts).
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
 		return 0
 	}
-	ms := make([]float64, len(ds))
-	for i, d := range ds {
-		ms[i] = float64(d.Nanoseconds()) / 1e6
+	slices.Sort(xs)
+	if len(xs)%2 == 1 {
+		return xs[len(xs)/2]
 	}
-	slices.Sort(ms)
-	if len(ms)%2 == 1 {
-		return ms[len(ms)/2]
-	}
-	return (ms[len(ms)/2-1] + ms[len(ms)/2]) / 2
+	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }

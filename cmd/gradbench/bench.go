@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gradbench/gradbench/graph"
@@ -63,16 +64,15 @@ func bench(c *cli.Context) error {
 		return err
 	}
 	line := benchLine{Impl: "gradbench", Build: "cpu", BLAS: graph.BLAS, Device: graph.DeviceName(), Act: cfg.Act,
-		Depth: cfg.Depth, Width: cfg.Width, Batch: cfg.Batch, Dtype: cfg.Dtype, Steps: len(times), MedianMs: models.Median(times)}
+		Depth: cfg.Depth, Width: cfg.Width, Batch: cfg.Batch, Dtype: cfg.Dtype, Steps: len(times)}
 	if graph.CUDA {
 		line.Build = "cuda"
 	}
-	line.MinMs = line.MedianMs
 	for _, t := range times {
-		ms := float64(t.Nanoseconds()) / 1e6
-		line.StepsMs = append(line.StepsMs, ms)
-		line.MinMs = min(line.MinMs, ms)
+		line.StepsMs = append(line.StepsMs, float64(t.Nanoseconds())/1e6)
 	}
+	sorted := slices.Clone(line.StepsMs)
+	line.MedianMs, line.MinMs = models.Median(sorted), sorted[0]
 	b, err := json.Marshal(line)
 	if err != nil {
 		return err
