@@ -47,7 +47,7 @@ openblas-deps:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev)
 
 test-openblas: openblas-deps data
-	$(GO) test -tags openblas ./graph/ ./models/ ./cmd/gradbench/
+	$(GO) test -tags openblas ./graph/ ./models/... ./cmd/gradbench/
 
 # The Slurm engine of gradbench sweep on a real one-node cluster (root;
 # apt-get installs slurm-wlm and munge).
@@ -65,7 +65,7 @@ data-fashion:
 test: data
 	$(GO) vet ./...
 	$(GO) test ./...
-	$(GO) test -race -run Concurrent ./models/ ./cmd/gradbench/
+	$(GO) test -race -run Concurrent ./models/... ./cmd/gradbench/
 
 # Longer fuzzing than the seed corpora that make test runs.
 FUZZTIME ?= 60s

@@ -72,10 +72,9 @@ func TestMLPGradients(t *testing.T) {
 			r := rand.New(rand.NewPCG(7, 7))
 			spec := Spec{In: 5, Depth: 3, Width: 4, Classes: 3, Batch: 4, Act: act, Dtype: tensor.Float64}
 			var p Params
-			for i := 0; i < spec.Layers(); i++ {
-				in, out := spec.LayerShape(i)
-				p.W = append(p.W, randDense(r, in, out, 0.8))
-				p.B = append(p.B, randDense(r, 1, out, 0.3))
+			for _, d := range spec.Declare() {
+				scale := map[string]float64{Weight: 0.8, Bias: 0.3}[d.Kind]
+				p = append(p, Param{Layer: d.Layer, Kind: d.Kind, Value: randDense(r, d.Shape[0], d.Shape[1], scale)})
 			}
 			m, err := Build(spec, p, true)
 			if err != nil {
@@ -92,17 +91,13 @@ func TestMLPGradients(t *testing.T) {
 			defer vm.Close()
 			runLoss(t, vm, m.Loss)
 			var analytic [][]float64
-			for i := range m.WGrad {
-				analytic = append(analytic,
-					append([]float64(nil), m.WGrad[i].Value().Data().([]float64)...),
-					append([]float64(nil), m.BGrad[i].Value().Data().([]float64)...))
+			for _, g := range m.Grads {
+				analytic = append(analytic, append([]float64(nil), g.Value().Data().([]float64)...))
 			}
-			for i := range m.W {
-				for j, param := range []*tensor.Dense{p.W[i], p.B[i]} {
-					num := numGrad(t, param.Data().([]float64), func() float64 { return runLoss(t, vm, m.Loss) })
-					if e := relErr(analytic[2*i+j], num); e > 1e-6 {
-						t.Errorf("layer %d param %d: relative error %.3g\nanalytic %v\nnumeric  %v", i, j, e, analytic[2*i+j], num)
-					}
+			for i, param := range p {
+				num := numGrad(t, param.Value.Data().([]float64), func() float64 { return runLoss(t, vm, m.Loss) })
+				if e := relErr(analytic[i], num); e > 1e-6 {
+					t.Errorf("%v: relative error %.3g\nanalytic %v\nnumeric  %v", param, e, analytic[i], num)
 				}
 			}
 		})

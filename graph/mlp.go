@@ -33,11 +33,64 @@ func (s Spec) LayerShape(i int) (in, out int) {
 	return in, out
 }
 
-// Params holds the weight matrices (fan-in × fan-out) and bias row vectors
-// (1 × fan-out) of every linear layer. Graphs built from Params read and
-// update these tensors in place, so several graphs may share one Params.
-type Params struct {
-	W, B []*tensor.Dense
+// Parameter kinds of a linear layer.
+const (
+	Weight = "weight" // fan-in × fan-out matrix
+	Bias   = "bias"   // 1 × fan-out row vector
+)
+
+// Param is one parameter tensor of a network, named by its layer and its
+// kind. Graphs built from Params read and update the tensors in place, so
+// several graphs may share one Params.
+type Param struct {
+	Layer int
+	Kind  string
+	Value *tensor.Dense
+}
+
+// String names the parameter as files and messages do: "layer 3 bias".
+func (p Param) String() string { return fmt.Sprintf("layer %d %s", p.Layer, p.Kind) }
+
+// Params are a network's parameters in the order its layers declare them
+// (Spec.Declare): layer 0's, then layer 1's, …; within a layer, in the
+// order of its kinds. Norms, checkpoints and CSV files follow this order.
+type Params []Param
+
+// Find returns the value of the parameter of layer and kind, nil if the
+// network has none.
+func (p Params) Find(layer int, kind string) *tensor.Dense {
+	for _, q := range p {
+		if q.Layer == layer && q.Kind == kind {
+			return q.Value
+		}
+	}
+	return nil
+}
+
+// Tensors returns the parameters' values in order.
+func (p Params) Tensors() []*tensor.Dense {
+	out := make([]*tensor.Dense, len(p))
+	for i, q := range p {
+		out[i] = q.Value
+	}
+	return out
+}
+
+// ParamShape is a parameter the network declares, without its value.
+type ParamShape struct {
+	Layer int
+	Kind  string
+	Shape tensor.Shape
+}
+
+// Declare returns every parameter of the network, in Params order.
+func (s Spec) Declare() []ParamShape {
+	var out []ParamShape
+	for i := 0; i < s.Layers(); i++ {
+		in, out1 := s.LayerShape(i)
+		out = append(out, ParamShape{i, Weight, tensor.Shape{in, out1}}, ParamShape{i, Bias, tensor.Shape{1, out1}})
+	}
+	return out
 }
 
 // MLP is the symbolic graph of a network on one batch size.
@@ -47,8 +100,9 @@ type MLP struct {
 	// X is the input batch (Batch × In) and Y the one-hot targets
 	// (Batch × Classes); Y is nil in a forward-only graph.
 	X, Y *G.Node
-	// W and B are the parameter nodes, layer 0 nearest the input.
-	W, B []*G.Node
+	// Params are the parameter nodes, in the order of the Params the
+	// graph was built from.
+	Params G.Nodes
 	// Pre holds the pre-activation node of each hidden layer.
 	Pre []*G.Node
 	// PreValues holds, after a machine runs a training graph, a copy of
@@ -59,17 +113,23 @@ type MLP struct {
 	Logits *G.Node
 	// Loss is the mean cross-entropy; nil in a forward-only graph.
 	Loss *G.Node
-	// WGrad and BGrad are the gradient nodes of W and B, nil in a
-	// forward-only graph. After a machine runs the graph their values hold
-	// the gradient of that run.
-	WGrad, BGrad []*G.Node
+	// Grads are the gradient nodes of Params, nil in a forward-only graph.
+	// After a machine runs the graph their values hold the gradient of
+	// that run.
+	Grads G.Nodes
 }
 
 // Build returns the graph of spec bound to p. If train is true the graph
 // also computes the loss and its gradients with respect to every parameter.
 func Build(spec Spec, p Params, train bool) (*MLP, error) {
-	if len(p.W) != spec.Layers() || len(p.B) != spec.Layers() {
-		return nil, fmt.Errorf("build: have %d weights and %d biases, want %d of each", len(p.W), len(p.B), spec.Layers())
+	decl := spec.Declare()
+	if len(p) != len(decl) {
+		return nil, fmt.Errorf("build: have %d parameters, the network declares %d", len(p), len(decl))
+	}
+	for i, d := range decl {
+		if p[i].Layer != d.Layer || p[i].Kind != d.Kind || !p[i].Value.Shape().Eq(d.Shape) {
+			return nil, fmt.Errorf("build: parameter %d is %v %v, want %s shaped %v", i, p[i], p[i].Value.Shape(), Param{Layer: d.Layer, Kind: d.Kind}, d.Shape)
+		}
 	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
@@ -79,13 +139,9 @@ func Build(spec Spec, p Params, train bool) (*MLP, error) {
 	h := m.X
 	for i := 0; i < spec.Layers(); i++ {
 		in, out := spec.LayerShape(i)
-		if !p.W[i].Shape().Eq(tensor.Shape{in, out}) || !p.B[i].Shape().Eq(tensor.Shape{1, out}) {
-			return nil, fmt.Errorf("build: layer %d has shapes %v and %v, want (%d, %d) and (1, %d)", i, p.W[i].Shape(), p.B[i].Shape(), in, out, out)
-		}
-		w := G.NewMatrix(g, spec.Dtype, G.WithShape(in, out), G.WithName(fmt.Sprintf("w%d", i)), G.WithValue(p.W[i]))
-		b := G.NewMatrix(g, spec.Dtype, G.WithShape(1, out), G.WithName(fmt.Sprintf("b%d", i)), G.WithValue(p.B[i]))
-		m.W = append(m.W, w)
-		m.B = append(m.B, b)
+		w := G.NewMatrix(g, spec.Dtype, G.WithShape(in, out), G.WithName(fmt.Sprintf("w%d", i)), G.WithValue(p.Find(i, Weight)))
+		b := G.NewMatrix(g, spec.Dtype, G.WithShape(1, out), G.WithName(fmt.Sprintf("b%d", i)), G.WithValue(p.Find(i, Bias)))
+		m.Params = append(m.Params, w, b)
 		xw, err := G.Mul(h, w)
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i, err)
@@ -118,12 +174,8 @@ func Build(spec Spec, p Params, train bool) (*MLP, error) {
 	if m.Loss, err = CrossEntropy(logp, m.Y); err != nil {
 		return nil, fmt.Errorf("loss: %w", err)
 	}
-	wrt := append(append(G.Nodes{}, m.W...), m.B...)
-	grads, err := G.Grad(m.Loss, wrt...)
-	if err != nil {
+	if m.Grads, err = G.Grad(m.Loss, m.Params...); err != nil {
 		return nil, fmt.Errorf("gradients: %w", err)
 	}
-	m.WGrad = grads[:len(m.W)]
-	m.BGrad = grads[len(m.W):]
 	return m, nil
 }

@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -17,7 +16,8 @@ type Gap struct {
 	B float64 `json:"b"`
 }
 
-func (g *Gap) add(a, b float64, where func() string) {
+// Add keeps a and b, found at where(), if their gap is the largest so far.
+func (g *Gap) Add(a, b float64, where func() string) {
 	r := RelDiff(a, b)
 	if g.Where == "" || r > g.Rel || (math.IsNaN(r) && !math.IsNaN(g.Rel)) {
 		*g = Gap{Rel: r, Where: where(), A: a, B: b}
@@ -59,46 +59,4 @@ func (d Diff) Within(rtol float64) bool {
 		}
 	}
 	return true
-}
-
-// DiffRuns compares the first steps logged steps of runs a and b (all the
-// steps both logged when steps ≤ 0). The runs must have the same depth and
-// log the same steps.
-func DiffRuns(a, b *Run, steps int) (Diff, error) {
-	var d Diff
-	if a.Info.Config.Depth != b.Info.Config.Depth {
-		return d, fmt.Errorf("%s has depth %d and %s depth %d: compare runs of one configuration", a.Dir, a.Info.Config.Depth, b.Dir, b.Info.Config.Depth)
-	}
-	n := min(len(a.Steps), len(b.Steps))
-	if steps > 0 {
-		n = min(n, steps)
-	}
-	if n == 0 {
-		return d, fmt.Errorf("%s and %s have no logged step in common", a.Dir, b.Dir)
-	}
-	for i := range n {
-		sa, sb := a.Steps[i], b.Steps[i]
-		if sa.Step != sb.Step {
-			return d, fmt.Errorf("logged step %d is step %d in %s and step %d in %s: run both with the same --log-every", i+1, sa.Step, a.Dir, sb.Step, b.Dir)
-		}
-		step := sa.Step
-		d.Loss.add(sa.Loss, sb.Loss, func() string { return fmt.Sprintf("step %d loss", step) })
-		if i == 0 {
-			d.FirstLoss = d.Loss
-		}
-		for l := range sa.Norms.Weight {
-			for _, p := range []struct {
-				name string
-				x, y float64
-			}{{"weight", sa.Norms.Weight[l], sb.Norms.Weight[l]}, {"bias", sa.Norms.Bias[l], sb.Norms.Bias[l]}} {
-				where := func() string { return fmt.Sprintf("step %d layer %d %s", step, l, p.name) }
-				d.Norm.add(p.x, p.y, where)
-				if i == 0 {
-					d.FirstNorm.add(p.x, p.y, where)
-				}
-			}
-		}
-		d.Steps++
-	}
-	return d, nil
 }

@@ -75,36 +75,6 @@ type Row struct {
 	DivergedAt                                       *int
 }
 
-// Summarize returns r's results-table row. The verdict is taken from the
-// gain at the first logged step, where the network is as initialised.
-func Summarize(r *Run) Row {
-	row := Row{Act: r.Info.Config.Act, TestAccuracy: r.Info.TestAccuracy, FinalLoss: r.Info.FinalLoss,
-		RatioStart: r.Info.GradRatioFirst, RatioEnd: r.Info.GradRatioLast, MsPerStep: r.Info.MsPerStep,
-		DivergedAt: r.Info.DivergedAtStep, GainStart: math.NaN(), GainEnd: math.NaN(), Predicted: math.NaN()}
-	if p := r.Info.PredictedGain; p != nil {
-		row.Predicted = *p
-	}
-	if n := len(r.Steps); n > 0 {
-		first, last := r.Steps[0], r.Steps[n-1]
-		row.GainStart, row.GainEnd = Gain(first.Norms.Weight), Gain(last.Norms.Weight)
-		row.SaturatedStart, row.DeadStart = meanStats(r.StatsAt(first.Step))
-		row.SaturatedEnd, row.DeadEnd = meanStats(r.StatsAt(last.Step))
-	}
-	row.Verdict = Judge(row.GainStart)
-	return row
-}
-
-func meanStats(s []Stats) (saturated, dead float64) {
-	if len(s) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	for _, x := range s {
-		saturated += x.Saturated
-		dead += x.Dead
-	}
-	return saturated / float64(len(s)), dead / float64(len(s))
-}
-
 // TableHeader names the columns of Table.
 var TableHeader = []string{"activation", "test acc", "final loss", "ratio first/last (start)", "ratio first/last (end)",
 	"gain (start)", "gain predicted", "gain (end)", "saturated start→end", "dead start→end", "verdict", "ms/step"}

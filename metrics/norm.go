@@ -1,5 +1,3 @@
-// Package metrics computes the measurements of a training run (gradient
-// norms, accuracy, loss) and records them to CSV and JSON files.
 package metrics
 
 import (
@@ -37,43 +35,81 @@ func L2(t tensor.Tensor) (float64, error) {
 	return math.Sqrt(s), err
 }
 
-// Norms are the L2 norms of one step's gradients, layer 0 nearest the input.
+// Parameter kinds that reports single out. Norms hold any kind a graph
+// declares; these two are the linear layers'.
+const (
+	Weight = "weight"
+	Bias   = "bias"
+)
+
+// Named is one parameter's gradient, named by its layer and kind.
+type Named struct {
+	Layer int
+	Kind  string
+	Grad  tensor.Tensor
+}
+
+// Norm is the L2 norm of one parameter's gradient.
+type Norm struct {
+	Layer int
+	Kind  string
+	L2    float64
+}
+
+// Norms are the L2 norms of one step's gradients, in the network's
+// parameter order (layer 0 nearest the input).
 type Norms struct {
-	Weight, Bias []float64
+	Params []Norm
 	// Global is the norm of all gradients together.
 	Global float64
 }
 
-// GradNorms returns the per-layer weight and bias gradient norms and the
-// global norm of w and b, layer by layer.
-func GradNorms(w, b []tensor.Tensor) (Norms, error) {
-	if len(w) != len(b) {
-		return Norms{}, fmt.Errorf("grad norms: %d weight and %d bias gradients", len(w), len(b))
-	}
-	n := Norms{Weight: make([]float64, len(w)), Bias: make([]float64, len(b))}
-	var total float64
-	for i := range w {
-		sw, err := SumSquares(w[i])
+// GradNorms returns the norm of every gradient in grads and their global
+// norm, with squares summed in float64: each layer's (a run of grads of
+// one layer) first, then the layers', so that the global norm does not
+// depend on how a layer's parameters are split.
+func GradNorms(grads []Named) (Norms, error) {
+	n := Norms{Params: make([]Norm, len(grads))}
+	var total, layer float64
+	for i, g := range grads {
+		s, err := SumSquares(g.Grad)
 		if err != nil {
-			return Norms{}, fmt.Errorf("layer %d weight: %w", i, err)
+			return Norms{}, fmt.Errorf("layer %d %s: %w", g.Layer, g.Kind, err)
 		}
-		sb, err := SumSquares(b[i])
-		if err != nil {
-			return Norms{}, fmt.Errorf("layer %d bias: %w", i, err)
+		n.Params[i] = Norm{Layer: g.Layer, Kind: g.Kind, L2: math.Sqrt(s)}
+		layer += s
+		if i+1 == len(grads) || grads[i+1].Layer != g.Layer {
+			total += layer
+			layer = 0
 		}
-		n.Weight[i], n.Bias[i] = math.Sqrt(sw), math.Sqrt(sb)
-		total += sw + sb
 	}
 	n.Global = math.Sqrt(total)
 	return n, nil
 }
 
+// Of returns the norms of the parameters of kind, indexed by layer from 0
+// to the last layer that has one (NaN where a layer has none).
+func (n Norms) Of(kind string) []float64 {
+	var out []float64
+	for _, p := range n.Params {
+		if p.Kind != kind {
+			continue
+		}
+		for len(out) <= p.Layer {
+			out = append(out, math.NaN())
+		}
+		out[p.Layer] = p.L2
+	}
+	return out
+}
+
 // Ratio returns the first-layer weight-gradient norm over the last layer's.
 func (n Norms) Ratio() float64 {
-	if len(n.Weight) == 0 {
+	w := n.Of(Weight)
+	if len(w) == 0 {
 		return math.NaN()
 	}
-	return n.Weight[0] / n.Weight[len(n.Weight)-1]
+	return w[0] / w[len(w)-1]
 }
 
 // Finite reports whether every norm is a finite number.

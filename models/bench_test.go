@@ -8,6 +8,7 @@ import (
 
 	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/config"
 )
 
 // Benchmarks of one training step on the default network (784 → 20 hidden
@@ -28,7 +29,7 @@ var benchData = sync.OnceValue(func() *data.Set { return data.Synthetic(1, 1024,
 // width, compiled for batch 128, with a fresh Adam optimiser.
 func benchModel(b *testing.B, act string, width int) (*Model, Optimizer) {
 	b.Helper()
-	cfg := Default()
+	cfg := config.Default()
 	cfg.Act, cfg.Width, cfg.Dataset = act, width, "synthetic"
 	m, err := NewModel(cfg, benchData().Dim, 10, 1)
 	if err != nil {
@@ -104,8 +105,7 @@ func BenchmarkNormRead(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			w, bs := m.Grads()
-			if _, err := metrics.GradNorms(w, bs); err != nil {
+			if _, err := metrics.GradNorms(m.Grads()); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -11,15 +11,15 @@ import (
 	"math"
 	"os"
 
-	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/config"
+	"github.com/gradbench/gradbench/models/rundir"
 )
 
-// CheckpointFile is the checkpoint's name inside a run directory.
-const CheckpointFile = "checkpoint.bin"
-
 // CheckpointVersion is the version of the checkpoint format this build
-// reads and writes.
-const CheckpointVersion = 1
+// reads and writes. Version 2 names the parameters and keeps the
+// optimiser's slots in parameter order (version 1 had all weights, then
+// all biases).
+const CheckpointVersion = 2
 
 var checkpointMagic = [8]byte{'G', 'B', 'C', 'K', 'P', 'T', 0, 1}
 
@@ -31,9 +31,13 @@ const maxCheckpoint = 1 << 31
 // the summary so far, the recorders' file sizes, the parameters and the
 // optimiser state.
 type Checkpoint struct {
-	Config Config `json:"config"`
-	State  State  `json:"state"`
-	// Params holds W0, B0, W1, B1, … as float64 (exact for float32).
+	Config config.Config `json:"config"`
+	State  State         `json:"state"`
+	// ParamNames name the parameters of Params and OptSlots, in order:
+	// "layer 0 weight", "layer 0 bias", ….
+	ParamNames []string `json:"param_names"`
+	// Params holds every parameter as float64 (exact for float32), in
+	// ParamNames order.
 	Params [][]float64 `json:"-"`
 	// Opt is the optimiser's state: its step count and slot vectors.
 	OptStep  int         `json:"opt_step"`
@@ -54,9 +58,9 @@ type State struct {
 	LastLoss   float64
 	// Elapsed is the wall-clock training time before this process.
 	Elapsed float64
-	Summary Summary
-	// Offsets are the recorder's file sizes at this point.
-	Offsets metrics.Offsets
+	Summary rundir.Summary
+	// Offsets are the sink's position at this point (Sink.Offsets).
+	Offsets rundir.Offsets
 }
 
 // WriteCheckpoint writes ck to path atomically.
@@ -75,7 +79,7 @@ func WriteCheckpoint(path string, ck *Checkpoint) error {
 			binary.Write(&p, binary.LittleEndian, xs)
 		}
 	}
-	return metrics.WriteFileAtomic(path, withPayload(p.Bytes()))
+	return rundir.WriteFileAtomic(path, withPayload(p.Bytes()))
 }
 
 // ReadCheckpoint reads the checkpoint at path. A file that is not a
@@ -213,7 +217,7 @@ func withPayload(payload []byte) []byte {
 // examples of in values with the given number of classes writes at once:
 // its CSV files, summary and checkpoint, with room for the checkpoint's
 // temporary copy while it is replaced.
-func OutputBytes(cfg Config, trainN, in, classes int) int64 {
+func OutputBytes(cfg config.Config, trainN, in, classes int) int64 {
 	params := int64(0)
 	for i := 0; i <= cfg.Depth; i++ {
 		fanIn, fanOut := int64(cfg.Width), int64(cfg.Width)
@@ -234,3 +238,7 @@ func OutputBytes(cfg Config, trainN, in, classes int) int64 {
 	perLog := int64(120 + 2*40*(cfg.Depth+1) + 110*cfg.Depth)
 	return 2*checkpoint + logged*perLog + 64<<10
 }
+
+// Done reports whether the checkpoint's run has nothing left to train; a
+// nil checkpoint has everything left.
+func (ck *Checkpoint) Done() bool { return ck != nil && ck.State.Summary.Done() }

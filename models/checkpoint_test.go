@@ -3,19 +3,21 @@ package models
 import (
 	"bytes"
 	"context"
-	"github.com/gradbench/gradbench/data"
-	"github.com/gradbench/gradbench/metrics"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/gradbench/gradbench/data"
+	"github.com/gradbench/gradbench/models/config"
+	"github.com/gradbench/gradbench/models/rundir"
 )
 
 func sampleCheckpoint() *Checkpoint {
 	return &Checkpoint{
-		Config:   Default(),
+		Config:   config.Default(),
 		State:    State{Epoch: 2, Batch: 7, EpochRNG: []byte{1, 2, 3}, EpochLoss: 1.5, EpochSteps: 7, Offsets: map[string]int64{"metrics.csv": 99}},
 		Params:   [][]float64{{1, -2, math.Inf(1)}, {}, {3}},
 		OptStep:  12,
@@ -24,7 +26,7 @@ func sampleCheckpoint() *Checkpoint {
 }
 
 func TestCheckpointRoundTrip(t *testing.T) {
-	path := filepath.Join(t.TempDir(), CheckpointFile)
+	path := filepath.Join(t.TempDir(), rundir.CheckpointFile)
 	ck := sampleCheckpoint()
 	if err := WriteCheckpoint(path, ck); err != nil {
 		t.Fatal(err)
@@ -40,7 +42,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 }
 
 func TestCheckpointBadFiles(t *testing.T) {
-	path := filepath.Join(t.TempDir(), CheckpointFile)
+	path := filepath.Join(t.TempDir(), rundir.CheckpointFile)
 	if err := WriteCheckpoint(path, sampleCheckpoint()); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +77,7 @@ func TestCheckpointBadFiles(t *testing.T) {
 // than the input can hold.
 func FuzzDecodeCheckpoint(f *testing.F) {
 	var buf bytes.Buffer
-	path := filepath.Join(f.TempDir(), CheckpointFile)
+	path := filepath.Join(f.TempDir(), rundir.CheckpointFile)
 	if err := WriteCheckpoint(path, sampleCheckpoint()); err != nil {
 		f.Fatal(err)
 	}
@@ -96,14 +98,14 @@ func FuzzDecodeCheckpoint(f *testing.F) {
 // TestOutputBytes checks the estimate against what a run really writes.
 func TestOutputBytes(t *testing.T) {
 	ds := data.Synthetic(1, 512, 64)
-	cfg := Default()
+	cfg := config.Default()
 	cfg.Depth, cfg.Width, cfg.Batch, cfg.Epochs = 4, 32, 32, 2
 	dir := t.TempDir()
-	rec, err := metrics.Create(dir)
+	rec, err := rundir.Create(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hooks := Hooks{Checkpoint: func(ck *Checkpoint) error { return WriteCheckpoint(filepath.Join(dir, CheckpointFile), ck) }}
+	hooks := Hooks{Checkpoint: func(ck *Checkpoint) error { return WriteCheckpoint(filepath.Join(dir, rundir.CheckpointFile), ck) }}
 	if _, err := Train(context.Background(), cfg, ds, rec, nil, hooks); err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,11 @@
 package models
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 
 	"github.com/gradbench/gradbench/graph"
+	"github.com/gradbench/gradbench/models/config"
 	"gorgonia.org/tensor"
 )
 
@@ -25,8 +25,8 @@ func normal(rng *rand.Rand, std float64, xs []float64) {
 	}
 }
 
-// inits holds the named initialisation schemes. Biases are zero except
-// where a scheme says otherwise.
+// inits holds the initialisation schemes of config.Inits by name. Biases
+// are zero except where a scheme says otherwise.
 var inits = map[string]initScheme{
 	"auto": nil, // resolved per activation by resolveInit
 	"xavier-uniform": func(rng *rand.Rand, in, out int, w, _ []float64) {
@@ -49,9 +49,6 @@ var inits = map[string]initScheme{
 	},
 }
 
-// InitNames returns the names of the initialisation schemes.
-func InitNames() []string { return keys(inits) }
-
 // ResolveInit returns the scheme that name stands for with activation act:
 // "auto" is Xavier uniform for saturating activations and He normal for the
 // rectifier family and GELU.
@@ -71,7 +68,7 @@ func ResolveInit(name string, act graph.Activation) string {
 func InitParams(spec graph.Spec, scheme string, seed uint64) (graph.Params, error) {
 	f, ok := inits[ResolveInit(scheme, spec.Act)]
 	if !ok || f == nil {
-		return graph.Params{}, fmt.Errorf("unknown init %q", scheme)
+		return nil, &config.FieldError{Field: "init", Value: scheme, Reason: "unknown initialisation scheme"}
 	}
 	rng := rand.New(rand.NewPCG(seed, streamInit))
 	var p graph.Params
@@ -80,8 +77,8 @@ func InitParams(spec graph.Spec, scheme string, seed uint64) (graph.Params, erro
 		w := make([]float64, in*out)
 		b := make([]float64, out)
 		f(rng, in, out, w, b)
-		p.W = append(p.W, denseOf(spec.Dtype, w, in, out))
-		p.B = append(p.B, denseOf(spec.Dtype, b, 1, out))
+		p = append(p, graph.Param{Layer: i, Kind: graph.Weight, Value: denseOf(spec.Dtype, w, in, out)},
+			graph.Param{Layer: i, Kind: graph.Bias, Value: denseOf(spec.Dtype, b, 1, out)})
 	}
 	return p, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/config"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -31,7 +32,7 @@ type Model struct {
 
 // NewModel initialises the network cfg describes for inputs of size in and
 // the given number of classes, and compiles its graphs.
-func NewModel(cfg Config, in, classes, evalRows int) (*Model, error) {
+func NewModel(cfg config.Config, in, classes, evalRows int) (*Model, error) {
 	act, err := cfg.Activation()
 	if err != nil {
 		return nil, err
@@ -102,22 +103,23 @@ func (m *Model) Backward(set *data.Set, idx []int) (loss float64, correct int, e
 	return loss, correct, err
 }
 
-// Grads returns the gradient values of the last Backward, weights and
-// biases, layer 0 nearest the input. They are the graph's own values: read
-// them before the next Backward.
-func (m *Model) Grads() (w, b []tensor.Tensor) {
-	for i := range m.train.WGrad {
-		w = append(w, m.train.WGrad[i].Value().(tensor.Tensor))
-		b = append(b, m.train.BGrad[i].Value().(tensor.Tensor))
+// Grads returns the gradient values of the last Backward, named and in
+// Params order. They are the graph's own values: read them before the
+// next Backward.
+func (m *Model) Grads() []metrics.Named {
+	out := make([]metrics.Named, len(m.Params))
+	for i, p := range m.Params {
+		out[i] = metrics.Named{Layer: p.Layer, Kind: p.Kind, Grad: m.train.Grads[i].Value().(tensor.Tensor)}
 	}
-	return w, b
+	return out
 }
 
-// Update applies one optimiser step with the gradients of the last Backward.
+// Update applies one optimiser step with the gradients of the last
+// Backward, to the parameters in Params order.
 func (m *Model) Update(opt Optimizer) error {
-	params := append(append([]*tensor.Dense{}, m.Params.W...), m.Params.B...)
+	params := m.Params.Tensors()
 	var grads []*tensor.Dense
-	for _, n := range append(append(G.Nodes{}, m.train.WGrad...), m.train.BGrad...) {
+	for _, n := range m.train.Grads {
 		d, ok := n.Value().(*tensor.Dense)
 		if !ok {
 			return fmt.Errorf("update: gradient %s holds %T", n.Name(), n.Value())
@@ -258,12 +260,13 @@ func (m *Model) PredictedGain() (float64, error) {
 			e += x * x
 		}
 		e /= float64(len(d))
-		w := toFloat64s(m.Params.W[l+1].Data())
+		wt := m.Params.Find(l+1, graph.Weight)
+		w := toFloat64s(wt.Data())
 		for _, x := range w {
 			v += x * x
 		}
 		v /= float64(len(w))
-		fanIn := float64(m.Params.W[l+1].Shape()[0])
+		fanIn := float64(wt.Shape()[0])
 		logSum += 0.5 * math.Log(fanIn*v*e)
 	}
 	return math.Exp(logSum / float64(depth-2)), nil
@@ -283,19 +286,19 @@ func toFloat64s(d any) []float64 {
 	return nil
 }
 
-// paramTensors returns W0, B0, W1, B1, … in checkpoint order.
-func (m *Model) paramTensors() []*tensor.Dense {
-	var out []*tensor.Dense
-	for i := range m.Params.W {
-		out = append(out, m.Params.W[i], m.Params.B[i])
+// ParamNames names the parameters in Params order, "layer 0 weight", ….
+func (m *Model) ParamNames() []string {
+	out := make([]string, len(m.Params))
+	for i, p := range m.Params {
+		out[i] = p.String()
 	}
 	return out
 }
 
-// SaveParams returns a float64 copy of every parameter, W0, B0, W1, B1, ….
+// SaveParams returns a float64 copy of every parameter, in Params order.
 func (m *Model) SaveParams() [][]float64 {
 	var out [][]float64
-	for _, t := range m.paramTensors() {
+	for _, t := range m.Params.Tensors() {
 		out = append(out, append([]float64(nil), toFloat64s(t.Data())...))
 	}
 	return out
@@ -303,13 +306,13 @@ func (m *Model) SaveParams() [][]float64 {
 
 // LoadParams sets every parameter from values in SaveParams' order.
 func (m *Model) LoadParams(values [][]float64) error {
-	ts := m.paramTensors()
-	if len(values) != len(ts) {
-		return fmt.Errorf("load parameters: %d arrays for %d parameters", len(values), len(ts))
+	if len(values) != len(m.Params) {
+		return fmt.Errorf("load parameters: %d arrays for %d parameters", len(values), len(m.Params))
 	}
-	for i, t := range ts {
+	for i, p := range m.Params {
+		t := p.Value
 		if len(values[i]) != t.Shape().TotalSize() {
-			return fmt.Errorf("load parameters: array %d has %d values, parameter %v has %d", i, len(values[i]), t.Shape(), t.Shape().TotalSize())
+			return fmt.Errorf("load parameters: array %d has %d values, %v %v has %d", i, len(values[i]), p, t.Shape(), t.Shape().TotalSize())
 		}
 		switch d := t.Data().(type) {
 		case []float32:
@@ -325,7 +328,7 @@ func (m *Model) LoadParams(values [][]float64) error {
 
 // ScaleGrads multiplies every gradient of the last Backward by f.
 func (m *Model) ScaleGrads(f float64) {
-	for _, n := range append(append(G.Nodes{}, m.train.WGrad...), m.train.BGrad...) {
+	for _, n := range m.train.Grads {
 		switch d := n.Value().Data().(type) {
 		case []float32:
 			for i := range d {
@@ -345,9 +348,9 @@ func (m *Model) ScaleGrads(f float64) {
 // gradients from the output layer back. It returns "" when every value
 // is finite.
 func (m *Model) FirstNonFinite() string {
-	for i := range m.Params.W {
-		if !allFinite(m.Params.W[i].Data()) || !allFinite(m.Params.B[i].Data()) {
-			return fmt.Sprintf("layer %d parameters (node %s or %s)", i, m.train.W[i].Name(), m.train.B[i].Name())
+	for i, p := range m.Params {
+		if !allFinite(p.Value.Data()) {
+			return fmt.Sprintf("%v parameters (node %s)", p, m.train.Params[i].Name())
 		}
 	}
 	for i, v := range m.train.PreValues {
@@ -358,9 +361,9 @@ func (m *Model) FirstNonFinite() string {
 	if !allFinite(m.train.Loss.Value().Data()) {
 		return "loss (log-softmax of finite logits)"
 	}
-	for i := len(m.train.WGrad) - 1; i >= 0; i-- {
-		if !allFinite(m.train.WGrad[i].Value().Data()) || !allFinite(m.train.BGrad[i].Value().Data()) {
-			return fmt.Sprintf("layer %d gradient (backward pass)", i)
+	for i := len(m.train.Grads) - 1; i >= 0; i-- {
+		if !allFinite(m.train.Grads[i].Value().Data()) {
+			return fmt.Sprintf("layer %d gradient (backward pass)", m.Params[i].Layer)
 		}
 	}
 	return ""

@@ -3,16 +3,21 @@ package models
 import (
 	"context"
 	"encoding/csv"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/gradbench/gradbench/data"
+	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/config"
+	"github.com/gradbench/gradbench/models/rundir"
 	"gorgonia.org/tensor"
 )
 
@@ -32,7 +37,7 @@ func l2(t tensor.Tensor) float64 {
 	return math.Sqrt(s)
 }
 
-func firstBatch(t *testing.T, cfg Config, ds *data.Dataset) (*Model, []int) {
+func firstBatch(t *testing.T, cfg config.Config, ds *data.Dataset) (*Model, []int) {
 	t.Helper()
 	m, err := NewModel(cfg, ds.Train.Dim, ds.Classes, ds.Test.N)
 	if err != nil {
@@ -61,10 +66,10 @@ func TestVanishingAtInit(t *testing.T) {
 		{"sigmoid", 0, 1e-6},
 		{"relu", 0.01, 100},
 	} {
-		cfg := Default()
+		cfg := config.Default()
 		cfg.Act = tc.act
 		m, _ := firstBatch(t, cfg, ds)
-		w, _ := m.Grads()
+		w := gradsOf(m, graph.Weight)
 		ratio := l2(w[0]) / l2(w[cfg.Depth-1])
 		t.Logf("%s: |dW first| / |dW last hidden| = %.3g", tc.act, ratio)
 		if !(ratio >= tc.min && ratio <= tc.max) {
@@ -79,7 +84,7 @@ func TestVanishingAtInit(t *testing.T) {
 func TestLogitsMatchLoss(t *testing.T) {
 	ds := data.Synthetic(2, 256, 64)
 	for _, dtype := range []string{"float32", "float64"} {
-		cfg := Default()
+		cfg := config.Default()
 		cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype = 4, 16, 32, dtype
 		m, idx := firstBatch(t, cfg, ds)
 		loss, _, err := m.Backward(ds.Train, idx)
@@ -131,10 +136,10 @@ func readGradNorms(t *testing.T, path string) map[[3]string]float64 {
 // the gradient at the weights before that step's update.
 func TestRecordedNormsReplay(t *testing.T) {
 	ds := data.Synthetic(3, 256, 64)
-	cfg := Default()
+	cfg := config.Default()
 	cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype, cfg.Epochs = 5, 16, 64, "float64", 1
 	dir := t.TempDir()
-	rec, err := metrics.Create(dir)
+	rec, err := rundir.Create(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +148,7 @@ func TestRecordedNormsReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.Close()
-	recorded := readGradNorms(t, filepath.Join(dir, metrics.GradNormsFile))
+	recorded := readGradNorms(t, filepath.Join(dir, rundir.GradNormsFile))
 	if want := s.Steps * cfg.Layers() * 2; len(recorded) != want {
 		t.Fatalf("%d recorded norms, want %d", len(recorded), want)
 	}
@@ -160,7 +165,7 @@ func TestRecordedNormsReplay(t *testing.T) {
 		if _, _, err := m.Backward(ds.Train, order[(step-1)*cfg.Batch:step*cfg.Batch]); err != nil {
 			t.Fatal(err)
 		}
-		w, b := m.Grads()
+		w, b := gradsOf(m, graph.Weight), gradsOf(m, graph.Bias)
 		for i := range w {
 			for param, g := range map[string]tensor.Tensor{"weight": w[i], "bias": b[i]} {
 				key := [3]string{strconv.Itoa(step), strconv.Itoa(i), param}
@@ -181,9 +186,9 @@ func TestRecordedNormsReplay(t *testing.T) {
 func TestTrainLearnsMNIST(t *testing.T) {
 	ds := loadMNIST(t)
 	for _, act := range []string{"relu", "gelu"} {
-		cfg := Default()
+		cfg := config.Default()
 		cfg.Act, cfg.Batch, cfg.TrainSize, cfg.TestSize = act, 64, 3200, 1000
-		rec, err := metrics.Create(t.TempDir())
+		rec, err := rundir.Create(t.TempDir())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,7 +223,7 @@ func loadMNIST(t *testing.T) *data.Dataset {
 }
 
 func TestPresetSeed(t *testing.T) {
-	cfg := Default()
+	cfg := config.Default()
 	if err := cfg.ApplyPreset("seed"); err != nil {
 		t.Fatal(err)
 	}
@@ -234,39 +239,11 @@ func TestPresetSeed(t *testing.T) {
 	}
 }
 
-func TestValidate(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		edit func(*Config)
-	}{
-		{"act", func(c *Config) { c.Act = "swish" }},
-		{"depth", func(c *Config) { c.Depth = 0 }},
-		{"width", func(c *Config) { c.Width = -1 }},
-		{"batch", func(c *Config) { c.Batch = 0 }},
-		{"epochs", func(c *Config) { c.Epochs = 0 }},
-		{"lr zero", func(c *Config) { c.LR = 0 }},
-		{"lr nan", func(c *Config) { c.LR = math.NaN() }},
-		{"optimizer", func(c *Config) { c.Optimizer = "rmsprop" }},
-		{"init", func(c *Config) { c.Init = "orthogonal" }},
-		{"dtype", func(c *Config) { c.Dtype = "float16" }},
-		{"log-every", func(c *Config) { c.LogEvery = 0 }},
-	} {
-		cfg := Default()
-		tc.edit(&cfg)
-		if err := cfg.Validate(); err == nil {
-			t.Errorf("%s: invalid config accepted", tc.name)
-		}
-	}
-	if err := Default().Validate(); err != nil {
-		t.Errorf("default config: %v", err)
-	}
-}
-
 // TestPreValues checks the recorded pre-activations against a forward
 // pass computed here from the same weights.
 func TestPreValues(t *testing.T) {
 	ds := data.Synthetic(4, 128, 16)
-	cfg := Default()
+	cfg := config.Default()
 	cfg.Act, cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype = "tanh", 4, 8, 16, "float64"
 	m, idx := firstBatch(t, cfg, ds)
 	defer m.Close()
@@ -279,8 +256,8 @@ func TestPreValues(t *testing.T) {
 		}
 	}
 	for l := 0; l < cfg.Depth; l++ {
-		w := m.Params.W[l].Data().([]float64)
-		b := m.Params.B[l].Data().([]float64)
+		w := m.Params.Find(l, graph.Weight).Data().([]float64)
+		b := m.Params.Find(l, graph.Bias).Data().([]float64)
 		in, out := m.Spec.LayerShape(l)
 		got := m.train.PreValues[l].Data().([]float64)
 		for i := range h {
@@ -309,7 +286,7 @@ func TestPredictedGain(t *testing.T) {
 		act      string
 		min, max float64
 	}{{"relu", 0.9, 1.1}, {"sigmoid", 0.2, 0.25}} {
-		cfg := Default()
+		cfg := config.Default()
 		cfg.Act, cfg.Depth = tc.act, 8
 		m, _ := firstBatch(t, cfg, ds)
 		g, err := m.PredictedGain()
@@ -330,10 +307,10 @@ func TestConcurrentTraining(t *testing.T) {
 	ds := data.Synthetic(6, 256, 64)
 	acts := []string{"gelu", "tanh", "relu"}
 	train := func(act string) string {
-		cfg := Default()
+		cfg := config.Default()
 		cfg.Act, cfg.Depth, cfg.Width, cfg.Batch = act, 4, 16, 32
 		dir := t.TempDir()
-		rec, err := metrics.Create(dir)
+		rec, err := rundir.Create(dir)
 		if err != nil {
 			t.Error(err)
 			return ""
@@ -342,7 +319,7 @@ func TestConcurrentTraining(t *testing.T) {
 			t.Error(err)
 		}
 		rec.Close()
-		b, _ := os.ReadFile(filepath.Join(dir, metrics.GradNormsFile))
+		b, _ := os.ReadFile(filepath.Join(dir, rundir.GradNormsFile))
 		return string(b)
 	}
 	alone := map[string]string{}
@@ -362,6 +339,34 @@ func TestConcurrentTraining(t *testing.T) {
 	for i, a := range acts {
 		if together[i] != alone[a] {
 			t.Errorf("%s: concurrent training gave other gradient norms", a)
+		}
+	}
+}
+
+// gradsOf returns the gradients of kind of the last Backward, by layer.
+func gradsOf(m *Model, kind string) []tensor.Tensor {
+	var out []tensor.Tensor
+	for _, g := range m.Grads() {
+		if g.Kind == kind {
+			out = append(out, g.Grad)
+		}
+	}
+	return out
+}
+
+// TestNamesImplemented checks that every optimiser and initialisation
+// scheme a configuration may name is implemented here, and nothing else.
+func TestNamesImplemented(t *testing.T) {
+	for _, tc := range []struct {
+		what  string
+		names []string
+		impl  []string
+	}{
+		{"optimizer", config.Optimizers, slices.Sorted(maps.Keys(optimizers))},
+		{"init", config.Inits, slices.Sorted(maps.Keys(inits))},
+	} {
+		if !slices.Equal(slices.Sorted(slices.Values(tc.names)), tc.impl) {
+			t.Errorf("%s: config names %v, models implements %v", tc.what, tc.names, tc.impl)
 		}
 	}
 }

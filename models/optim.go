@@ -17,15 +17,13 @@ type Optimizer interface {
 	SetState(steps int, slots [][]float64) error
 }
 
-// optimizers holds the named optimisers, each built for a learning rate.
+// optimizers holds the optimisers of config.Optimizers by name, each built
+// for a learning rate.
 var optimizers = map[string]func(lr float64) Optimizer{
 	"sgd":      func(lr float64) Optimizer { return &SGD{LR: lr} },
 	"momentum": func(lr float64) Optimizer { return &SGD{LR: lr, Momentum: 0.9} },
 	"adam":     func(lr float64) Optimizer { return NewAdam(lr) },
 }
-
-// OptimizerNames returns the names of the optimisers.
-func OptimizerNames() []string { return keys(optimizers) }
 
 // NewOptimizer returns the optimiser called name with learning rate lr.
 func NewOptimizer(name string, lr float64) (Optimizer, error) {

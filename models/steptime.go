@@ -7,6 +7,7 @@ import (
 
 	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/config"
 )
 
 // Step is one full training step on the examples of set at idx, the work a
@@ -18,8 +19,7 @@ func (m *Model) Step(set *data.Set, idx []int, opt Optimizer) (float64, metrics.
 	if err != nil {
 		return 0, metrics.Norms{}, err
 	}
-	w, b := m.Grads()
-	norms, err := metrics.GradNorms(w, b)
+	norms, err := metrics.GradNorms(m.Grads())
 	if err != nil {
 		return 0, metrics.Norms{}, err
 	}
@@ -30,7 +30,7 @@ func (m *Model) Step(set *data.Set, idx []int, opt Optimizer) (float64, metrics.
 // synthetic dataset's batches) and times steps training steps (Step) after
 // warmup untimed ones. The warm-up steps allocate the optimiser's moments
 // and, on the GPU, load the kernels.
-func StepTimes(cfg Config, warmup, steps int) ([]time.Duration, error) {
+func StepTimes(cfg config.Config, warmup, steps int) ([]time.Duration, error) {
 	if steps < 1 || warmup < 0 {
 		return nil, fmt.Errorf("time steps: want at least 1 timed step and no negative warm-up, got %d and %d", steps, warmup)
 	}
@@ -63,7 +63,7 @@ func StepTimes(cfg Config, warmup, steps int) ([]time.Duration, error) {
 	return out, nil
 }
 
-// Median returns the median of xs (which it sorts).
+// Median returns the median of xs (which it sorts), 0 for none.
 func Median(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0

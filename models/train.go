@@ -12,62 +12,19 @@ import (
 	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/config"
+	"github.com/gradbench/gradbench/models/rundir"
 )
 
-// Run statuses, in Summary.Status.
-const (
-	StatusRunning     = "running"
-	StatusFinished    = "finished"
-	StatusInterrupted = "interrupted"
-	StatusDiverged    = "diverged"
-)
-
-// Summary is what a run writes to summary.json. Fields that may be
-// undefined (a diverged run has no final loss) are null in JSON.
-// MsPerStep and WallClock are wall-clock measurements; every other field
-// depends only on the configuration and the data.
-type Summary struct {
-	Config        Config `json:"config"`
-	Status        string `json:"status"`
-	InitUsed      string `json:"init_used"`
-	Dataset       string `json:"dataset"`
-	TrainExamples int    `json:"train_examples"`
-	TestExamples  int    `json:"test_examples"`
-	StepsPerEpoch int    `json:"steps_per_epoch"`
-	Steps         int    `json:"steps"`
-	// FinalLoss is the training loss of the last step.
-	FinalLoss    *float64        `json:"final_loss"`
-	TestAccuracy *float64        `json:"test_accuracy"`
-	TestLoss     *float64        `json:"test_loss"`
-	Epochs       []metrics.Epoch `json:"epochs"`
-	// GradRatioFirst and GradRatioLast are the first-layer over
-	// last-layer weight-gradient norm at the first and last logged step.
-	FirstLoggedStep int      `json:"first_logged_step"`
-	LastLoggedStep  int      `json:"last_logged_step"`
-	GradRatioFirst  *float64 `json:"grad_ratio_first"`
-	GradRatioLast   *float64 `json:"grad_ratio_last"`
-	// PredictedGain is the mean-field per-layer backward gain at
-	// initialisation (Model.PredictedGain), to compare with
-	// metrics.Gain of the first step's norms.
-	PredictedGain *float64 `json:"predicted_gain"`
-	// ClippedSteps counts the steps whose gradients were clipped.
-	ClippedSteps   int    `json:"clipped_steps"`
-	DivergedAtStep *int   `json:"diverged_at_step"`
-	DivergedWhere  string `json:"diverged_where,omitempty"`
-	DivergedReason string `json:"diverged_reason,omitempty"`
-	// BLAS is the matrix-multiply library of the build (graph.BLAS): runs
-	// give the same numbers byte for byte within one BLAS.
-	BLAS string `json:"blas"`
-	// Device is where the graphs ran: "cpu", or "cuda:0" and the GPU.
-	Device    string  `json:"device"`
-	MsPerStep float64 `json:"ms_per_step"`
-	WallClock Wall    `json:"wall_clock"`
-}
-
-// Wall holds a run's wall-clock fields.
-type Wall struct {
-	Started time.Time `json:"started"`
-	Seconds float64   `json:"seconds"`
+// Sink receives a run's measurements as Train makes them. The CSV
+// rundir.Recorder is the first implementation; a sink that can resume
+// reports its position with Offsets, which the checkpoint keeps and which
+// a resumed run reopens it at.
+type Sink interface {
+	Step(metrics.Step) error
+	Stats([]metrics.Stats) error
+	Epoch(metrics.Epoch) error
+	Offsets() (rundir.Offsets, error)
 }
 
 // Progress is reported after every step.
@@ -97,13 +54,13 @@ var ErrDiverged = errors.New("training diverged")
 // it and gives the same numbers as a run that was never stopped. A
 // cancelled ctx stops training after the current step; the summary then
 // covers the steps done and the error is ctx's.
-func Train(ctx context.Context, cfg Config, ds *data.Dataset, rec *metrics.Recorder, resume *Checkpoint, hooks Hooks) (*Summary, error) {
-	t, err := newTrainer(cfg, ds, rec, resume)
+func Train(ctx context.Context, cfg config.Config, ds *data.Dataset, sink Sink, resume *Checkpoint, hooks Hooks) (*rundir.Summary, error) {
+	t, err := newTrainer(cfg, ds, sink, resume)
 	if err != nil {
 		return nil, err
 	}
 	defer t.m.Close()
-	if err := t.save(hooks, StatusRunning); err != nil {
+	if err := t.save(hooks, rundir.StatusRunning); err != nil {
 		return nil, err
 	}
 	st := &t.st
@@ -111,10 +68,10 @@ func Train(ctx context.Context, cfg Config, ds *data.Dataset, rec *metrics.Recor
 		t.shuffle()
 		for st.Batch < t.stepsPerEpoch {
 			if ctx.Err() != nil {
-				return t.stop(hooks, StatusInterrupted, ctx.Err())
+				return t.stop(hooks, rundir.StatusInterrupted, ctx.Err())
 			}
 			if err := t.step(); errors.Is(err, ErrDiverged) {
-				return t.stop(hooks, StatusDiverged, err)
+				return t.stop(hooks, rundir.StatusDiverged, err)
 			} else if err != nil {
 				return &st.Summary, err
 			}
@@ -122,7 +79,7 @@ func Train(ctx context.Context, cfg Config, ds *data.Dataset, rec *metrics.Recor
 				hooks.Progress(Progress{Step: st.Summary.Steps, Steps: t.total, Epoch: st.Epoch, Loss: st.LastLoss, Elapsed: t.elapsed()})
 			}
 			if n := hooks.CheckpointEvery; n > 0 && st.Summary.Steps%n == 0 {
-				if err := t.save(hooks, StatusRunning); err != nil {
+				if err := t.save(hooks, rundir.StatusRunning); err != nil {
 					return &st.Summary, err
 				}
 			}
@@ -131,15 +88,15 @@ func Train(ctx context.Context, cfg Config, ds *data.Dataset, rec *metrics.Recor
 			return &st.Summary, err
 		}
 	}
-	return t.stop(hooks, StatusFinished, nil)
+	return t.stop(hooks, rundir.StatusFinished, nil)
 }
 
 // trainer holds one run's model, optimiser, data and loop state.
 type trainer struct {
-	cfg           Config
+	cfg           config.Config
 	m             *Model
 	opt           Optimizer
-	rec           *metrics.Recorder
+	rec           Sink
 	train, test   *data.Set
 	stepsPerEpoch int
 	total         int
@@ -150,8 +107,8 @@ type trainer struct {
 	stepTimes     []float64
 }
 
-func newTrainer(cfg Config, ds *data.Dataset, rec *metrics.Recorder, resume *Checkpoint) (*trainer, error) {
-	train, test, err := cfg.Splits(ds)
+func newTrainer(cfg config.Config, ds *data.Dataset, rec Sink, resume *Checkpoint) (*trainer, error) {
+	train, test, err := Splits(cfg, ds)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +126,7 @@ func newTrainer(cfg Config, ds *data.Dataset, rec *metrics.Recorder, resume *Che
 		order: make([]int, train.N), start: time.Now()}
 	t.total = t.stepsPerEpoch * cfg.Epochs
 	if resume == nil {
-		t.st = State{Epoch: 1, Summary: Summary{Config: cfg, InitUsed: m.Init, Dataset: ds.Name, BLAS: graph.BLAS, Device: graph.DeviceName(),
+		t.st = State{Epoch: 1, Summary: rundir.Summary{Config: cfg, InitUsed: m.Init, Dataset: ds.Name, BLAS: graph.BLAS, Device: graph.DeviceName(),
 			TrainExamples: train.N, TestExamples: test.N, StepsPerEpoch: t.stepsPerEpoch, Epochs: []metrics.Epoch{}}}
 		t.st.Summary.WallClock.Started = t.start.UTC().Truncate(time.Second)
 		return t, nil
@@ -185,6 +142,9 @@ func newTrainer(cfg Config, ds *data.Dataset, rec *metrics.Recorder, resume *Che
 func (t *trainer) restore(ck *Checkpoint) error {
 	if ck.Config != t.cfg {
 		return errors.New("the checkpoint is from another configuration")
+	}
+	if !slices.Equal(ck.ParamNames, t.m.ParamNames()) {
+		return fmt.Errorf("the checkpoint's parameters (%d) are not the network's (%d)", len(ck.ParamNames), len(t.m.Params))
 	}
 	if err := t.m.LoadParams(ck.Params); err != nil {
 		return err
@@ -228,8 +188,7 @@ func (t *trainer) step() error {
 	if err != nil {
 		return fmt.Errorf("step %d: %w", step, err)
 	}
-	w, b := t.m.Grads()
-	norms, err := metrics.GradNorms(w, b)
+	norms, err := metrics.GradNorms(t.m.Grads())
 	if err != nil {
 		return fmt.Errorf("step %d: %w", step, err)
 	}
@@ -314,7 +273,7 @@ func (t *trainer) evaluate() error {
 
 // stop finishes the summary with status, saves a last checkpoint and
 // returns the summary with err.
-func (t *trainer) stop(hooks Hooks, status string, err error) (*Summary, error) {
+func (t *trainer) stop(hooks Hooks, status string, err error) (*rundir.Summary, error) {
 	if serr := t.save(hooks, status); serr != nil {
 		err = errors.Join(err, serr)
 	}
@@ -327,10 +286,10 @@ func (t *trainer) save(hooks Hooks, status string) error {
 	s := &t.st.Summary
 	s.Status = status
 	s.FinalLoss = nil
-	if s.Steps > 0 && status != StatusDiverged {
+	if s.Steps > 0 && status != rundir.StatusDiverged {
 		s.FinalLoss = num(t.st.LastLoss)
 	}
-	s.MsPerStep = median(t.stepTimes)
+	s.MsPerStep = Median(slices.Clone(t.stepTimes))
 	s.WallClock.Seconds = math.Round(t.elapsed().Seconds()*1000) / 1000
 	if hooks.Checkpoint == nil {
 		return nil
@@ -339,7 +298,7 @@ func (t *trainer) save(hooks Hooks, status string) error {
 	if err != nil {
 		return err
 	}
-	ck := &Checkpoint{Config: t.cfg, State: t.st, Params: t.m.SaveParams()}
+	ck := &Checkpoint{Config: t.cfg, State: t.st, ParamNames: t.m.ParamNames(), Params: t.m.SaveParams()}
 	ck.State.Offsets = offsets
 	ck.State.Elapsed = t.elapsed().Seconds()
 	ck.OptStep, ck.OptSlots = t.opt.State()
@@ -351,9 +310,9 @@ func (t *trainer) elapsed() time.Duration {
 	return time.Duration(t.st.Elapsed*float64(time.Second)) + time.Since(t.start)
 }
 
-// Splits returns the training and test sets cfg uses from ds, and an error
+// Splits returns the training and test sets c uses from ds, and an error
 // if a training batch does not fit in them.
-func (c Config) Splits(ds *data.Dataset) (train, test *data.Set, err error) {
+func Splits(c config.Config, ds *data.Dataset) (train, test *data.Set, err error) {
 	train, test = ds.Train, ds.Test
 	if c.TrainSize > 0 {
 		train = train.Subset(c.TrainSize)
@@ -362,7 +321,7 @@ func (c Config) Splits(ds *data.Dataset) (train, test *data.Set, err error) {
 		test = test.Subset(c.TestSize)
 	}
 	if c.Batch > train.N {
-		return nil, nil, fmt.Errorf("--batch %d is larger than the %d training examples of %s: lower --batch", c.Batch, train.N, ds.Name)
+		return nil, nil, &config.FieldError{Field: "batch", Value: fmt.Sprint(c.Batch), Reason: fmt.Sprintf("larger than the %d training examples of %s; lower it", train.N, ds.Name)}
 	}
 	if test.N == 0 {
 		return nil, nil, fmt.Errorf("the test split of %s is empty", ds.Name)
@@ -386,16 +345,4 @@ func num(x float64) *float64 {
 		return nil
 	}
 	return &x
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/rundir"
 )
 
 // dashed is the dash pattern of the last-logged-step lines.
@@ -38,7 +39,7 @@ var dashed = []vg.Length{vg.Points(5), vg.Points(3)}
 // Each run is named by its configured activation and drawn in that
 // activation's fixed colour. On error, Figures returns the figures written
 // so far.
-func Figures(runs []*metrics.Run, dir string) ([]Figure, error) {
+func Figures(runs []*rundir.Run, dir string) ([]Figure, error) {
 	if len(runs) == 0 {
 		return nil, errors.New("figures: no runs")
 	}
@@ -90,7 +91,7 @@ func Figures(runs []*metrics.Run, dir string) ([]Figure, error) {
 
 // figurer draws the figures of one set of runs.
 type figurer struct {
-	runs   []*metrics.Run
+	runs   []*rundir.Run
 	dir    string
 	names  []string
 	colors []color.Color
@@ -98,12 +99,12 @@ type figurer struct {
 }
 
 // runNames names each run by its activation, else its directory.
-func runNames(runs []*metrics.Run) []string {
+func runNames(runs []*rundir.Run) []string {
 	names := make([]string, len(runs))
 	for i, r := range runs {
 		switch {
-		case r.Info.Config.Act != "":
-			names[i] = r.Info.Config.Act
+		case r.Summary.Config.Act != "":
+			names[i] = r.Summary.Config.Act
 		case r.Dir != "":
 			names[i] = filepath.Base(r.Dir)
 		default:
@@ -142,7 +143,7 @@ func (f *figurer) write(p *plot.Plot, fig Figure) (Figure, error) {
 }
 
 // lineFigure draws one series per run, made by xys, and writes it.
-func (f *figurer) lineFigure(fig Figure, xlabel, ylabel string, ys yScale, style func(p *plot.Plot), xys func(r *metrics.Run) plotter.XYs) (Figure, error) {
+func (f *figurer) lineFigure(fig Figure, xlabel, ylabel string, ys yScale, style func(p *plot.Plot), xys func(r *rundir.Run) plotter.XYs) (Figure, error) {
 	p := newPlot(fig.Title, xlabel, ylabel)
 	lines := make([]series, len(f.runs))
 	for i, r := range f.runs {
@@ -168,7 +169,7 @@ func (f *figurer) maxLayer() int {
 	n := 0
 	for _, r := range f.runs {
 		for _, s := range r.Steps {
-			n = max(n, len(s.Norms.Weight)-1)
+			n = max(n, len(s.Norms.Of(metrics.Weight))-1)
 		}
 	}
 	return n
@@ -190,7 +191,7 @@ func (f *figurer) profile(last bool) (Figure, error) {
 	top := f.maxLayer()
 	return f.lineFigure(fig, fmt.Sprintf("layer (0 = input side, %d = output layer)", top), "weight-gradient L2 norm", logY,
 		func(p *plot.Plot) { p.X.Tick.Marker = intTicks{0, top} },
-		func(r *metrics.Run) plotter.XYs {
+		func(r *rundir.Run) plotter.XYs {
 			if len(r.Steps) == 0 {
 				return nil
 			}
@@ -198,8 +199,8 @@ func (f *figurer) profile(last bool) (Figure, error) {
 			if last {
 				s = r.Steps[len(r.Steps)-1]
 			}
-			xys := make(plotter.XYs, len(s.Norms.Weight))
-			for l, w := range s.Norms.Weight {
+			xys := make(plotter.XYs, len(s.Norms.Of(metrics.Weight)))
+			for l, w := range s.Norms.Of(metrics.Weight) {
 				xys[l] = plotter.XY{X: float64(l), Y: w}
 			}
 			return xys
@@ -211,7 +212,7 @@ func (f *figurer) globalNorm() (Figure, error) {
 	fig := Figure{Name: "global_norm", Title: "Global gradient norm during training",
 		Caption: "L2 norm of all gradients together at every logged step, on a log scale: a line that sinks by decades " +
 			"means the gradient signal is dying out, a steep climb or a line that stops early means training diverged."}
-	return f.lineFigure(fig, "step", "global gradient L2 norm", logY, func(p *plot.Plot) { fromZero(&p.X) }, func(r *metrics.Run) plotter.XYs {
+	return f.lineFigure(fig, "step", "global gradient L2 norm", logY, func(p *plot.Plot) { fromZero(&p.X) }, func(r *rundir.Run) plotter.XYs {
 		xys := make(plotter.XYs, len(r.Steps))
 		for i, s := range r.Steps {
 			xys[i] = plotter.XY{X: float64(s.Step), Y: s.Norms.Global}
@@ -225,7 +226,7 @@ func (f *figurer) loss() (Figure, error) {
 	fig := Figure{Name: "loss", Title: "Training loss",
 		Caption: "Loss of the training batch at every logged step (log scale when the values span more than two decades): " +
 			"lower is better, and a line that stays flat at its starting value means the network is not learning."}
-	return f.lineFigure(fig, "step", "training loss", autoY, func(p *plot.Plot) { fromZero(&p.X); fromZero(&p.Y) }, func(r *metrics.Run) plotter.XYs {
+	return f.lineFigure(fig, "step", "training loss", autoY, func(p *plot.Plot) { fromZero(&p.X); fromZero(&p.Y) }, func(r *rundir.Run) plotter.XYs {
 		xys := make(plotter.XYs, len(r.Steps))
 		for i, s := range r.Steps {
 			xys[i] = plotter.XY{X: float64(s.Step), Y: s.Loss}
@@ -362,7 +363,7 @@ func (g *grid) Y(r int) float64 { return g.ys[r] }
 func normGrid(steps []metrics.Step) (*grid, int) {
 	layers := 0
 	for _, s := range steps {
-		layers = max(layers, len(s.Norms.Weight))
+		layers = max(layers, len(s.Norms.Of(metrics.Weight)))
 	}
 	cols := min(len(steps), maxHeatColumns)
 	g := &grid{xs: make([]float64, cols), ys: make([]float64, layers), z: make([][]float64, cols)}
@@ -376,7 +377,7 @@ func normGrid(steps []metrics.Step) (*grid, int) {
 		sum, n := make([]float64, layers), make([]int, layers)
 		for _, s := range steps[lo:hi] {
 			g.xs[c] += float64(s.Step) / float64(hi-lo)
-			for r, w := range s.Norms.Weight {
+			for r, w := range s.Norms.Of(metrics.Weight) {
 				if w > 0 && finite(w) {
 					sum[r] += math.Log10(w)
 					n[r]++

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/rundir"
 )
 
 // TestLook renders the runs under $PLOTS_LOOK_RUNS (one subdirectory per
@@ -20,15 +21,15 @@ func TestLook(t *testing.T) {
 	if out == "" {
 		out = t.TempDir()
 	}
-	var runs []*metrics.Run
+	var runs []*rundir.Run
 	var rows []metrics.Row
 	for _, act := range []string{"sigmoid", "tanh", "relu", "leakyrelu", "gelu"} {
-		r, err := metrics.ReadRun(filepath.Join(in, act))
+		r, err := rundir.Read(filepath.Join(in, act))
 		if err != nil {
 			t.Fatal(err)
 		}
 		runs = append(runs, r)
-		rows = append(rows, metrics.Summarize(r))
+		rows = append(rows, r.Row())
 	}
 	figs, err := Figures(runs, out)
 	if err != nil {

@@ -11,7 +11,6 @@ package plots
 import (
 	"bytes"
 	"fmt"
-	"github.com/gradbench/gradbench/metrics"
 	"image"
 	"image/color"
 	"io"
@@ -22,6 +21,8 @@ import (
 	"strings"
 
 	"git.sr.ht/~sbinet/gg"
+	"github.com/gradbench/gradbench/graph"
+	"github.com/gradbench/gradbench/models/rundir"
 	xdraw "golang.org/x/image/draw"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -155,7 +156,7 @@ func writeTo(path string, w io.WriterTo) error {
 	if _, err := w.WriteTo(&b); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return metrics.WriteFileAtomic(path, b.Bytes())
+	return rundir.WriteFileAtomic(path, b.Bytes())
 }
 
 // Fonts of the figures: the sans-serif Liberation face embedded in
@@ -181,24 +182,20 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	return p
 }
 
-// actColors are the fixed colours of the activations (the Okabe–Ito
-// colour-blind-safe palette), the same in every figure.
-var actColors = map[string]color.Color{
-	"sigmoid":   rgb(0x00, 0x72, 0xB2), // blue
-	"tanh":      rgb(0xE6, 0x9F, 0x00), // orange
-	"relu":      rgb(0x00, 0x9E, 0x73), // bluish green
-	"leakyrelu": rgb(0xD5, 0x5E, 0x00), // vermillion
-	"gelu":      rgb(0xCC, 0x79, 0xA7), // reddish purple
+// glyphs are the point markers an activation's Style may name.
+var glyphs = map[string]draw.GlyphDrawer{
+	"circle":   draw.CircleGlyph{},
+	"box":      draw.BoxGlyph{},
+	"triangle": draw.TriangleGlyph{},
+	"cross":    draw.CrossGlyph{},
+	"plus":     draw.PlusGlyph{},
 }
 
-// actShapes are the fixed point markers of the activations, so that lines
-// that lie on top of each other stay distinguishable.
-var actShapes = map[string]draw.GlyphDrawer{
-	"sigmoid":   draw.CircleGlyph{},
-	"tanh":      draw.BoxGlyph{},
-	"relu":      draw.TriangleGlyph{},
-	"leakyrelu": draw.CrossGlyph{},
-	"gelu":      draw.PlusGlyph{},
+// style returns the table style of the activation called name, and false
+// for a name that is no activation.
+func style(name string) (graph.Style, bool) {
+	a, err := graph.Lookup(name, graph.DefaultLeakySlope)
+	return a.Style, err == nil
 }
 
 // shapesFor returns the marker of each name: the fixed marker of a known
@@ -206,8 +203,8 @@ var actShapes = map[string]draw.GlyphDrawer{
 func shapesFor(names []string) []draw.GlyphDrawer {
 	out := make([]draw.GlyphDrawer, len(names))
 	for i, n := range names {
-		if s, ok := actShapes[strings.ToLower(n)]; ok {
-			out[i] = s
+		if s, ok := style(n); ok && glyphs[s.Marker] != nil {
+			out[i] = glyphs[s.Marker]
 		} else {
 			out[i] = plotutil.Shape(i)
 		}
@@ -215,7 +212,7 @@ func shapesFor(names []string) []draw.GlyphDrawer {
 	return out
 }
 
-// fallbackColors colour the names actColors does not know, in order.
+// fallbackColors colour the names that are no activation, in order.
 var fallbackColors = []color.Color{
 	rgb(0x56, 0xB4, 0xE9), // sky blue
 	rgb(0x00, 0x00, 0x00), // black
@@ -233,8 +230,8 @@ func colorsFor(names []string) []color.Color {
 	seen := map[string]color.Color{}
 	next := 0
 	for i, n := range names {
-		if c, ok := actColors[strings.ToLower(n)]; ok {
-			out[i] = c
+		if s, ok := style(n); ok {
+			out[i] = s.Color
 			continue
 		}
 		if c, ok := seen[n]; ok {

@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/rundir"
 )
 
 // testCurves returns n points of the five activations and their
@@ -65,17 +66,17 @@ func testCurves(n int) (xs []float64, names []string, ys, dys [][]float64) {
 // logged steps, epochs evaluations and activation statistics. The
 // weight-gradient norm of layer l at the first step is gain^(depth-l), so
 // gain < 1 vanishes toward the input and gain > 1 explodes.
-func fakeRun(act string, depth, steps, epochs int, gain float64) *metrics.Run {
-	r := &metrics.Run{Dir: "/runs/" + act}
-	r.Info.Config.Act = act
-	r.Info.Config.Depth = depth
+func fakeRun(act string, depth, steps, epochs int, gain float64) *rundir.Run {
+	r := &rundir.Run{Dir: "/runs/" + act}
+	r.Summary.Config.Act = act
+	r.Summary.Config.Depth = depth
 	for s := 1; s <= steps; s++ {
 		st := metrics.Step{Step: s, Epoch: 1 + (s-1)*epochs/steps, Loss: 2.3 * math.Exp(-float64(s)/10), BatchAcc: 0.5,
-			Norms: metrics.Norms{Weight: make([]float64, depth+1), Bias: make([]float64, depth+1)}, Elapsed: float64(s)}
+			Elapsed: float64(s)}
 		g := 0.0
-		for l := range st.Norms.Weight {
+		for l := range depth + 1 {
 			w := math.Pow(gain, float64(depth-l)) * (1 + 0.1*math.Sin(float64(s+l)))
-			st.Norms.Weight[l], st.Norms.Bias[l] = w, w/10
+			st.Norms.Params = append(st.Norms.Params, metrics.Norm{Layer: l, Kind: metrics.Weight, L2: w}, metrics.Norm{Layer: l, Kind: metrics.Bias, L2: w / 10})
 			g += w * w * 1.01
 		}
 		st.Norms.Global = math.Sqrt(g)
@@ -97,15 +98,15 @@ var acts = []string{"sigmoid", "tanh", "relu", "leakyrelu", "gelu"}
 // fakeRuns returns one run per activation: sigmoid vanishing, gelu
 // exploding, with a NaN and a zero norm, a NaN loss and an infinite global
 // norm among them.
-func fakeRuns() []*metrics.Run {
+func fakeRuns() []*rundir.Run {
 	gains := []float64{0.3, 0.8, 1, 1, 1.5}
-	var runs []*metrics.Run
+	var runs []*rundir.Run
 	for i, act := range acts {
 		runs = append(runs, fakeRun(act, 6, 30, 2, gains[i]))
 	}
-	runs[0].Steps[0].Norms.Weight[0] = 0
-	runs[0].Steps[29].Norms.Weight[1] = math.NaN()
-	runs[1].Steps[3].Norms.Weight[2] = math.Inf(1)
+	runs[0].Steps[0].Norms.Params[0].L2 = 0
+	runs[0].Steps[29].Norms.Params[2].L2 = math.NaN()
+	runs[1].Steps[3].Norms.Params[4].L2 = math.Inf(1)
 	runs[2].Steps[5].Loss = math.NaN()
 	runs[4].Steps[7].Norms.Global = math.Inf(1)
 	runs[4].Steps[8].Norms.Global = 0
@@ -228,13 +229,13 @@ func TestFiguresWithoutStats(t *testing.T) {
 }
 
 // allNaN sets every value of r to NaN.
-func allNaN(r *metrics.Run) {
+func allNaN(r *rundir.Run) {
 	nan := math.NaN()
 	for i := range r.Steps {
 		s := &r.Steps[i]
 		s.Loss, s.BatchAcc, s.Norms.Global = nan, nan, nan
-		for l := range s.Norms.Weight {
-			s.Norms.Weight[l], s.Norms.Bias[l] = nan, nan
+		for l := range s.Norms.Params {
+			s.Norms.Params[l].L2 = nan
 		}
 	}
 	for i := range r.Epochs {
@@ -248,48 +249,48 @@ func allNaN(r *metrics.Run) {
 func TestFiguresRobust(t *testing.T) {
 	tests := []struct {
 		name string
-		runs func() []*metrics.Run
+		runs func() []*rundir.Run
 	}{
-		{"single step", func() []*metrics.Run {
-			return []*metrics.Run{fakeRun("sigmoid", 6, 1, 1, 0.3), fakeRun("relu", 6, 1, 1, 1)}
+		{"single step", func() []*rundir.Run {
+			return []*rundir.Run{fakeRun("sigmoid", 6, 1, 1, 0.3), fakeRun("relu", 6, 1, 1, 1)}
 		}},
-		{"all NaN", func() []*metrics.Run {
+		{"all NaN", func() []*rundir.Run {
 			r := fakeRun("tanh", 6, 30, 2, 0.8)
 			allNaN(r)
-			return []*metrics.Run{r}
+			return []*rundir.Run{r}
 		}},
-		{"one run all NaN", func() []*metrics.Run {
+		{"one run all NaN", func() []*rundir.Run {
 			runs := fakeRuns()
 			allNaN(runs[3])
 			return runs
 		}},
-		{"all zero norms", func() []*metrics.Run {
+		{"all zero norms", func() []*rundir.Run {
 			r := fakeRun("relu", 6, 30, 2, 0)
 			for i := range r.Steps {
 				r.Steps[i].Norms.Global = 0
 			}
-			return []*metrics.Run{r}
+			return []*rundir.Run{r}
 		}},
-		{"no steps, epochs or stats", func() []*metrics.Run {
+		{"no steps, epochs or stats", func() []*rundir.Run {
 			r := fakeRun("gelu", 6, 0, 0, 1)
-			return []*metrics.Run{r, fakeRun("relu", 6, 30, 2, 1)}
+			return []*rundir.Run{r, fakeRun("relu", 6, 30, 2, 1)}
 		}},
-		{"mixed depths and huge range", func() []*metrics.Run {
-			return []*metrics.Run{fakeRun("sigmoid", 20, 30, 1, 0.01), fakeRun("tanh", 3, 30, 1, 100)}
+		{"mixed depths and huge range", func() []*rundir.Run {
+			return []*rundir.Run{fakeRun("sigmoid", 20, 30, 1, 0.01), fakeRun("tanh", 3, 30, 1, 100)}
 		}},
-		{"unknown and repeated names", func() []*metrics.Run {
+		{"unknown and repeated names", func() []*rundir.Run {
 			a, b, c := fakeRun("swish", 4, 10, 1, 1), fakeRun("swish", 4, 10, 1, 0.9), fakeRun("", 4, 10, 1, 1)
 			c.Dir = ""
-			return []*metrics.Run{a, b, c}
+			return []*rundir.Run{a, b, c}
 		}},
-		{"many steps", func() []*metrics.Run { return []*metrics.Run{fakeRun("relu", 3, 1000, 1, 1)} }},
-		{"extreme values", func() []*metrics.Run {
+		{"many steps", func() []*rundir.Run { return []*rundir.Run{fakeRun("relu", 3, 1000, 1, 1)} }},
+		{"extreme values", func() []*rundir.Run {
 			r := fakeRun("sigmoid", 4, 10, 1, 1)
-			r.Steps[0].Norms.Weight[0] = 5e-324
-			r.Steps[1].Norms.Weight[1] = math.MaxFloat64
+			r.Steps[0].Norms.Params[0].L2 = 5e-324
+			r.Steps[1].Norms.Params[2].L2 = math.MaxFloat64
 			r.Steps[2].Norms.Global = -1
 			r.Steps[3].Loss = math.Inf(-1)
-			return []*metrics.Run{r}
+			return []*rundir.Run{r}
 		}},
 	}
 	for _, tt := range tests {
@@ -320,10 +321,10 @@ func TestFiguresRobust(t *testing.T) {
 func TestFiguresErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		runs []*metrics.Run
+		runs []*rundir.Run
 	}{
 		{"no runs", nil},
-		{"nil run", []*metrics.Run{fakeRun("relu", 3, 3, 1, 1), nil}},
+		{"nil run", []*rundir.Run{fakeRun("relu", 3, 3, 1, 1), nil}},
 	}
 	for _, tt := range tests {
 		if _, err := Figures(tt.runs, t.TempDir()); err == nil {
@@ -390,7 +391,7 @@ func TestReport(t *testing.T) {
 	figs = append(cf, figs...)
 	var rows []metrics.Row
 	for _, r := range runs {
-		rows = append(rows, metrics.Summarize(r))
+		rows = append(rows, r.Row())
 	}
 	config := "depth 6 <width> & 128\n```\nnested fence\n```"
 	if err := Report(dir, "Gradient flow", config, rows, figs); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/rundir"
 )
 
 // howToRead explains the table and figures, in plain text.
@@ -37,7 +38,8 @@ func howToRead() string {
 // by its relative name; report.html embeds each PNG as a base64 data URI
 // and refers to nothing outside itself. The figures' PNG files must be in
 // dir.
-func Report(dir, title, config string, rows []metrics.Row, figs []Figure) error {
+// Sections, if any, come before the results table.
+func Report(dir, title, config string, rows []metrics.Row, figs []Figure, sections ...Section) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -49,17 +51,25 @@ func Report(dir, title, config string, rows []metrics.Row, figs []Figure) error 
 		}
 		pngs[i] = b
 	}
-	if err := metrics.WriteFileAtomic(filepath.Join(dir, "report.md"), []byte(markdownReport(title, config, rows, figs))); err != nil {
+	if err := rundir.WriteFileAtomic(filepath.Join(dir, "report.md"), []byte(markdownReport(title, config, rows, figs, sections))); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if err := metrics.WriteFileAtomic(filepath.Join(dir, "report.html"), []byte(htmlReport(title, config, rows, figs, pngs))); err != nil {
+	if err := rundir.WriteFileAtomic(filepath.Join(dir, "report.html"), []byte(htmlReport(title, config, rows, figs, pngs, sections))); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
 }
 
+// Section is a part of a report of its own, in both of its forms.
+type Section struct {
+	Title string
+	// Markdown and HTML are the section's body in report.md and
+	// report.html.
+	Markdown, HTML string
+}
+
 // markdownReport returns the text of report.md.
-func markdownReport(title, config string, rows []metrics.Row, figs []Figure) string {
+func markdownReport(title, config string, rows []metrics.Row, figs []Figure, sections []Section) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n\n", title)
 	if strings.TrimSpace(config) != "" {
@@ -69,6 +79,9 @@ func markdownReport(title, config string, rows []metrics.Row, figs []Figure) str
 			fence += "`"
 		}
 		fmt.Fprintf(&b, "## Configuration\n\n%s\n%s\n%s\n\n", fence, strings.TrimRight(config, "\n"), fence)
+	}
+	for _, sec := range sections {
+		fmt.Fprintf(&b, "## %s\n\n%s\n\n", sec.Title, sec.Markdown)
 	}
 	fmt.Fprintf(&b, "## Results\n\n%s\n", metrics.Markdown(rows))
 	fmt.Fprintf(&b, "### How to read this\n\n%s\n\n", howToRead())
@@ -94,13 +107,16 @@ figcaption { font-size: 0.95em; margin-top: 0.4em; }
 `
 
 // htmlReport returns the text of report.html; pngs[i] is figs[i]'s PNG.
-func htmlReport(title, config string, rows []metrics.Row, figs []Figure, pngs [][]byte) string {
+func htmlReport(title, config string, rows []metrics.Row, figs []Figure, pngs [][]byte, sections []Section) string {
 	e := html.EscapeString
 	var b strings.Builder
 	fmt.Fprintf(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n<style>\n%s</style>\n</head>\n<body>\n", e(title), reportStyle)
 	fmt.Fprintf(&b, "<h1>%s</h1>\n", e(title))
 	if strings.TrimSpace(config) != "" {
 		fmt.Fprintf(&b, "<h2>Configuration</h2>\n<pre>%s</pre>\n", e(strings.TrimRight(config, "\n")))
+	}
+	for _, sec := range sections {
+		fmt.Fprintf(&b, "<h2>%s</h2>\n%s", e(sec.Title), sec.HTML)
 	}
 	b.WriteString("<h2>Results</h2>\n<table>\n<thead>\n<tr>")
 	for _, h := range metrics.TableHeader {

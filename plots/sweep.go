@@ -6,8 +6,6 @@ import (
 	"html"
 	"image/color"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -496,32 +494,7 @@ func (v valueTicks) Ticks(_, _ float64) []plot.Tick {
 // for a sweep, as Report does, with the stop-depth table of stop and how
 // it is made before the results table.
 func SweepReport(dir, title, config string, stop []StopRow, rows []metrics.Row, figs []Figure) error {
-	if err := Report(dir, title, config, rows, figs); err != nil {
-		return err
-	}
-	section := "## Where training stops\n\n" + StopMarkdown(stop) + "\n" + StopExplained() + "\n\n"
-	if err := insertBefore(filepath.Join(dir, "report.md"), "## Results\n", section); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	section = "<h2>Where training stops</h2>\n" + stopHTML(stop) + "<p>" + html.EscapeString(StopExplained()) + "</p>\n"
-	if err := insertBefore(filepath.Join(dir, "report.html"), "<h2>Results</h2>\n", section); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	return nil
-}
-
-// insertBefore rewrites the file path with text inserted before the
-// last occurrence of mark (the configuration, shown earlier, may contain
-// anything).
-func insertBefore(path, mark, text string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	s := string(b)
-	i := strings.LastIndex(s, mark)
-	if i < 0 {
-		return fmt.Errorf("%s: no %q", path, strings.TrimSpace(mark))
-	}
-	return metrics.WriteFileAtomic(path, []byte(s[:i]+text+s[i:]))
+	return Report(dir, title, config, rows, figs, Section{Title: "Where training stops",
+		Markdown: StopMarkdown(stop) + "\n" + StopExplained(),
+		HTML:     stopHTML(stop) + "<p>" + html.EscapeString(StopExplained()) + "</p>\n"})
 }

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/models"
+	"github.com/gradbench/gradbench/models/config"
 	"github.com/urfave/cli/v2"
 )
 
@@ -85,24 +85,20 @@ func bench(c *cli.Context) error {
 // training it on a dataset (info, bench): its activation (act by default),
 // size and dtype.
 func networkFlags(act string) []cli.Flag {
-	d := models.Default()
-	return []cli.Flag{
-		&cli.StringFlag{Name: "act", Value: act, Usage: "activation: " + strings.Join(graph.Names(), ", ")},
-		&cli.IntFlag{Name: "depth", Value: d.Depth, Usage: "number of hidden layers"},
-		&cli.IntFlag{Name: "width", Value: d.Width, Usage: "units per hidden layer"},
-		&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "examples per step"},
-		&cli.StringFlag{Name: "dtype", Value: d.Dtype, Usage: "float32 or float64"},
-	}
+	flags := settingFlags("act", "depth", "width", "batch", "dtype")
+	flags[0].(*cli.StringFlag).Value = act
+	return flags
 }
 
 // networkConfig is the configuration networkFlags describe, on the
 // synthetic dataset's 784 inputs and 10 classes.
-func networkConfig(c *cli.Context) (models.Config, error) {
-	cfg := models.Default()
-	cfg.Act, cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype = c.String("act"), c.Int("depth"), c.Int("width"), c.Int("batch"), c.String("dtype")
+func networkConfig(c *cli.Context) (config.Config, error) {
+	cfg := config.Default()
+	cfg.Act = c.String("act")
+	applyFlags(c, &cfg)
 	cfg.Dataset = "synthetic"
 	if err := cfg.Validate(); err != nil {
-		return cfg, usageError{err}
+		return cfg, flagError(err)
 	}
 	return cfg, nil
 }

@@ -6,16 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
-	"syscall"
 
 	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/metrics"
 	"github.com/gradbench/gradbench/models"
+	"github.com/gradbench/gradbench/models/config"
+	"github.com/gradbench/gradbench/models/rundir"
 	"github.com/gradbench/gradbench/plots"
 	"github.com/urfave/cli/v2"
 )
@@ -60,9 +59,9 @@ func compare(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	every := c.Int("checkpoint-every")
-	if every < 0 {
-		return usagef("--checkpoint-every must be 0 or more, got %d", every)
+	every, err := checkpointEvery(c)
+	if err != nil {
+		return err
 	}
 	resume := make([]*models.Checkpoint, len(acts))
 	if c.Bool("resume") {
@@ -72,53 +71,32 @@ func compare(c *cli.Context) error {
 			}
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
-	prog := &runsProgress{line: progressFor(c), total: len(acts), active: map[string]models.Progress{}}
-
-	type result struct {
-		act string
-		err error
-	}
-	results := make([]result, len(acts))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(jobs, len(acts)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				cfg := base
-				cfg.Act = acts[i]
-				var err error
-				ck := resume[i]
-				if ck != nil {
-					cfg = ck.Config // equal but for the data directory
-				}
-				if ck == nil || !finished(ck) {
-					_, err = trainInto(ctx, cfg, ds, filepath.Join(out, acts[i]), ck, every, prog.update(acts[i]))
-				}
-				prog.finish(acts[i])
-				results[i] = result{acts[i], err}
-			}
-		}()
-	}
-	for i := range acts {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	prog := newRunsProgress(progressFor(c), len(acts))
+	errs := make([]error, len(acts))
+	models.ForEach(len(acts), jobs, func(i int) {
+		cfg, ck := base, resume[i]
+		cfg.Act = acts[i]
+		if ck != nil {
+			cfg = ck.Config // equal but for the data directory
+		}
+		if !ck.Done() {
+			_, errs[i] = models.TrainInto(ctx, cfg, ds, filepath.Join(out, acts[i]), ck, every, prog.update(acts[i]))
+		}
+		prog.finish(acts[i])
+	})
 	prog.clear()
 
 	var dirs []string
-	for _, r := range results {
+	for i, err := range errs {
 		switch {
-		case r.err == nil || errors.Is(r.err, models.ErrDiverged):
-			dirs = append(dirs, filepath.Join(out, r.act))
-		case errors.Is(r.err, context.Canceled):
+		case err == nil || errors.Is(err, models.ErrDiverged):
+			dirs = append(dirs, filepath.Join(out, acts[i]))
+		case errors.Is(err, context.Canceled):
 			return exitError{fmt.Errorf("interrupted; finished runs are in %s", out), exitInterrupted}
 		default:
-			return fmt.Errorf("%s: %w", r.act, r.err)
+			return fmt.Errorf("%s: %w", acts[i], err)
 		}
 	}
 	return writeReport(os.Stdout, dirs, out)
@@ -126,18 +104,16 @@ func compare(c *cli.Context) error {
 
 // compareCheckpoint returns the checkpoint of activation act in dir, nil if
 // it has none, and an error if it is from another configuration.
-func compareCheckpoint(dir string, base models.Config, act string) (*models.Checkpoint, error) {
-	ck, err := models.ReadCheckpoint(filepath.Join(dir, models.CheckpointFile))
-	if errors.Is(err, os.ErrNotExist) {
+func compareCheckpoint(dir string, base config.Config, act string) (*models.Checkpoint, error) {
+	ck, err := models.ReadResume(dir, func(config.Config) config.Config { want := base; want.Act = act; return want })
+	var m *models.MismatchError
+	switch {
+	case errors.Is(err, models.ErrNoCheckpoint):
 		return nil, nil
-	}
-	if err != nil {
+	case errors.As(err, &m):
+		return nil, usagef("--resume: the %s run in %s was configured differently: --%s %s differs from the run's %s", act, dir, m.Field, m.Want, m.Have)
+	case err != nil:
 		return nil, usagef("--resume: %v: remove %s to train %s again", err, dir, act)
-	}
-	want := base
-	want.Act = act
-	if d := configDiff(ck.Config, want); d != "" {
-		return nil, usagef("--resume: the %s run in %s was configured differently: %s", act, dir, d)
 	}
 	return ck, nil
 }
@@ -146,7 +122,6 @@ func compareCheckpoint(dir string, base models.Config, act string) (*models.Chec
 // and returns them in canonical order.
 func parseActs(list string, slope float64) ([]string, error) {
 	var acts []string
-	seen := map[string]bool{}
 	for _, a := range strings.Split(list, ",") {
 		a = strings.TrimSpace(strings.ToLower(a))
 		if a == "" {
@@ -155,9 +130,8 @@ func parseActs(list string, slope float64) ([]string, error) {
 		if _, err := graph.Lookup(a, slope); err != nil {
 			return nil, usageError{fmt.Errorf("--acts: %w", err)}
 		}
-		if !seen[a] {
+		if !contains(acts, a) {
 			acts = append(acts, a)
-			seen[a] = true
 		}
 	}
 	if len(acts) == 0 {
@@ -170,15 +144,15 @@ func parseActs(list string, slope float64) ([]string, error) {
 // writeReport reads the runs in dirs, writes the figures and report into
 // out and prints the results table to w.
 func writeReport(w io.Writer, dirs []string, out string) error {
-	var runs []*metrics.Run
+	var runs []*rundir.Run
 	var rows []metrics.Row
 	for _, d := range dirs {
-		r, err := metrics.ReadRun(d)
+		r, err := rundir.Read(d)
 		if err != nil {
 			return err
 		}
 		runs = append(runs, r)
-		rows = append(rows, metrics.Summarize(r))
+		rows = append(rows, r.Row())
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
@@ -195,17 +169,13 @@ func writeReport(w io.Writer, dirs []string, out string) error {
 	return nil
 }
 
-// describe returns the configuration the runs share, and what differs.
-func describe(runs []*metrics.Run) string {
+// describe returns each run's configuration, with the initialisation it
+// used and its step count.
+func describe(runs []*rundir.Run) string {
 	var b strings.Builder
 	for _, r := range runs {
-		c := r.Info.Config
-		preset := ""
-		if c.Preset != "" {
-			preset = ", preset " + c.Preset
-		}
-		fmt.Fprintf(&b, "%s: %s, depth %d × width %d, batch %d, %d epoch(s), %s lr %g, init %s (%s), %s, seed %d%s, %d steps, %s\n",
-			c.Act, c.Dataset, c.Depth, c.Width, c.Batch, c.Epochs, c.Opt, c.LR, c.Init, r.Info.InitUsed, c.Dtype, c.Seed, preset, r.Info.Steps, r.Dir)
+		s := r.Summary
+		fmt.Fprintf(&b, "%s: %s; init used %s, %d steps, %s\n", s.Config.Act, config.Describe(s.Config), s.InitUsed, s.Steps, r.Dir)
 	}
 	return b.String()
 }

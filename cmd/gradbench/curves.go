@@ -7,6 +7,7 @@ import (
 
 	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/rundir"
 	"github.com/gradbench/gradbench/plots"
 	"github.com/urfave/cli/v2"
 )
@@ -58,7 +59,7 @@ func curves(c *cli.Context) error {
 		}
 		b.WriteString("\n")
 	}
-	if err := metrics.WriteFileAtomic(filepath.Join(out, "curves.csv"), b.Bytes()); err != nil {
+	if err := rundir.WriteFileAtomic(filepath.Join(out, "curves.csv"), b.Bytes()); err != nil {
 		return err
 	}
 	if _, err := plots.Curves(out, xs, graph.Canonical, ys, dys); err != nil {

@@ -5,6 +5,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/rundir"
 	"github.com/urfave/cli/v2"
 )
 
@@ -32,15 +33,15 @@ func diffRuns(c *cli.Context) error {
 	if r := c.Float64("rtol"); !(r >= 0) {
 		return usagef("--rtol %v: must be 0 or more", r)
 	}
-	a, err := metrics.ReadRun(c.Args().Get(0))
+	a, err := rundir.Read(c.Args().Get(0))
 	if err != nil {
 		return usageError{err}
 	}
-	b, err := metrics.ReadRun(c.Args().Get(1))
+	b, err := rundir.Read(c.Args().Get(1))
 	if err != nil {
 		return usageError{err}
 	}
-	d, err := metrics.DiffRuns(a, b, c.Int("steps"))
+	d, err := rundir.Diff(a, b, c.Int("steps"))
 	if err != nil {
 		return usageError{err}
 	}
@@ -56,7 +57,7 @@ func diffRuns(c *cli.Context) error {
 	}
 	tw.Flush()
 	if p := c.String("json"); p != "" {
-		if err := metrics.WriteJSON(p, d); err != nil {
+		if err := rundir.WriteJSON(p, d); err != nil {
 			return err
 		}
 	}

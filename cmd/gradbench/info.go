@@ -7,8 +7,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/gradbench/gradbench/graph"
-	"github.com/gradbench/gradbench/metrics"
 	"github.com/gradbench/gradbench/models"
+	"github.com/gradbench/gradbench/models/config"
+	"github.com/gradbench/gradbench/models/rundir"
 	"github.com/urfave/cli/v2"
 )
 
@@ -35,7 +36,7 @@ type info struct {
 	NoGPU     string            `json:"no_gpu,omitempty"`
 	Graph     string            `json:"graph"`
 	Placement []graph.OpPlace   `json:"placement"`
-	Config    models.Config     `json:"config"`
+	Config    config.Config     `json:"config"`
 }
 
 func infoAction(c *cli.Context) error {
@@ -64,7 +65,7 @@ func infoAction(c *cli.Context) error {
 	in.Graph = fmt.Sprintf("%s, 784 → %d×%d → 10, batch %d, %s", cfg.Act, cfg.Depth, cfg.Width, cfg.Batch, cfg.Dtype)
 	printInfo(c.App.Writer, in)
 	if p := c.String("json"); p != "" {
-		if err := metrics.WriteJSON(p, in); err != nil {
+		if err := rundir.WriteJSON(p, in); err != nil {
 			return err
 		}
 	}

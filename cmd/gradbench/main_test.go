@@ -5,12 +5,13 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"errors"
-	"github.com/gradbench/gradbench/graph"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gradbench/gradbench/graph"
 )
 
 var binary string

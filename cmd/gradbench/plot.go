@@ -1,13 +1,15 @@
 package main
 
 import (
-	"github.com/gradbench/gradbench/graph"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/graph"
+
+	"github.com/gradbench/gradbench/models/rundir"
+	"github.com/gradbench/gradbench/models/sweep"
 	"github.com/urfave/cli/v2"
 )
 
@@ -51,7 +53,7 @@ func plot(c *cli.Context) error {
 	if out == "" {
 		return usagef("plot needs --out DIR for the figures and report")
 	}
-	if len(args) == 1 && isSweep(args[0]) {
+	if len(args) == 1 && sweep.IsSweep(args[0]) {
 		if err := checkWritable(out); err != nil {
 			return err
 		}
@@ -59,7 +61,7 @@ func plot(c *cli.Context) error {
 	}
 	var dirs []string
 	for _, arg := range args {
-		if isSweep(arg) {
+		if sweep.IsSweep(arg) {
 			return usagef("%s is a sweep: plot it on its own (gradbench plot %s --out DIR)", arg, arg)
 		}
 		d, err := runDirs(arg)
@@ -77,7 +79,7 @@ func plot(c *cli.Context) error {
 // runDirs returns dir if it holds a run, or the runs in its immediate
 // subdirectories, in the canonical activation order.
 func runDirs(dir string) ([]string, error) {
-	if _, err := os.Stat(filepath.Join(dir, metrics.SummaryFile)); err == nil {
+	if rundir.IsRun(dir) {
 		return []string{dir}, nil
 	}
 	entries, err := os.ReadDir(dir)
@@ -86,12 +88,12 @@ func runDirs(dir string) ([]string, error) {
 	}
 	var found []string
 	for _, e := range entries {
-		if _, err := os.Stat(filepath.Join(dir, e.Name(), metrics.SummaryFile)); e.IsDir() && err == nil {
+		if e.IsDir() && rundir.IsRun(filepath.Join(dir, e.Name())) {
 			found = append(found, filepath.Join(dir, e.Name()))
 		}
 	}
 	if len(found) == 0 {
-		return nil, usagef("%s holds no run (no %s in it or its subdirectories): pass a directory that train or compare wrote", dir, metrics.SummaryFile)
+		return nil, usagef("%s holds no run (no %s in it or its subdirectories): pass a directory that train or compare wrote", dir, rundir.SummaryFile)
 	}
 	return canonicalOrder(found), nil
 }
@@ -99,15 +101,11 @@ func runDirs(dir string) ([]string, error) {
 // canonicalOrder sorts run directories by activation in graph.Canonical
 // order, by their base names; other names follow in lexical order.
 func canonicalOrder(dirs []string) []string {
-	rank := map[string]int{}
-	for i, a := range graph.Canonical {
-		rank[a] = i
-	}
 	out := append([]string(nil), dirs...)
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := filepath.Base(out[i]), filepath.Base(out[j])
-		ra, oka := rank[a]
-		rb, okb := rank[b]
+		ra, oka := graph.Rank(a)
+		rb, okb := graph.Rank(b)
 		switch {
 		case oka && okb:
 			return ra < rb

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gradbench/gradbench/models/rundir"
 )
 
 // fakeSlurm puts sbatch, squeue and sacct stand-ins first on PATH and
@@ -356,7 +358,7 @@ func TestSlurmCluster(t *testing.T) {
 	c.waitFor(t, 3*time.Minute, "a task past its second checkpoint", []string{s2}, func() (bool, string) {
 		var state []string
 		for i, r := range spec2.Runs {
-			ri := readRunInfo(filepath.Join(s2, r.Dir))
+			ri, _ := rundir.ReadSummary(filepath.Join(s2, r.Dir))
 			if ri != nil && ri.Status == "running" && ri.Steps >= 100 {
 				k = i
 				return true, ""

@@ -7,13 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gradbench/gradbench/models"
+	"github.com/gradbench/gradbench/models/rundir"
+	"github.com/gradbench/gradbench/models/sweep"
 )
 
 // writeGrid writes a grid file into a new temporary directory.
@@ -38,7 +39,7 @@ dataset = "synthetic"
 
 func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
 
-func runNames(spec *sweepSpec) []string {
+func runNames(spec *sweep.Spec) []string {
 	var names []string
 	for _, r := range spec.Runs {
 		names = append(names, r.Name)
@@ -46,100 +47,6 @@ func runNames(spec *sweepSpec) []string {
 	return names
 }
 
-// TestGridExpand checks the expansion of grids: the cartesian product in
-// a stable order with stable names, whatever the order of the keys in
-// the file, and the configuration of each run.
-func TestGridExpand(t *testing.T) {
-	for _, tc := range []struct {
-		name, grid string
-		want       []string
-	}{
-		{"one run", `dataset = "synthetic"`, []string{"run"}},
-		{"scalars only", "depth = 4\nwidth = 8\ndataset = \"synthetic\"", []string{"run"}},
-		{"one-element lists", "depth = [4]\nact = [\"gelu\"]\ndataset = \"synthetic\"", []string{"run"}},
-		{"product", "act = [\"relu\", \"gelu\"]\ndepth = [2, 4, 8]\nseed = [1, 2]\ndataset = \"synthetic\"", []string{
-			"act=relu,depth=2,seed=1", "act=relu,depth=2,seed=2", "act=relu,depth=4,seed=1", "act=relu,depth=4,seed=2",
-			"act=relu,depth=8,seed=1", "act=relu,depth=8,seed=2", "act=gelu,depth=2,seed=1", "act=gelu,depth=2,seed=2",
-			"act=gelu,depth=4,seed=1", "act=gelu,depth=4,seed=2", "act=gelu,depth=8,seed=1", "act=gelu,depth=8,seed=2"}},
-		// The keys in another order: the same runs in the same order.
-		{"keys reordered", "dataset = \"synthetic\"\nseed = [1, 2]\ndepth = [2, 4, 8]\nact = [\"relu\", \"gelu\"]", []string{
-			"act=relu,depth=2,seed=1", "act=relu,depth=2,seed=2", "act=relu,depth=4,seed=1", "act=relu,depth=4,seed=2",
-			"act=relu,depth=8,seed=1", "act=relu,depth=8,seed=2", "act=gelu,depth=2,seed=1", "act=gelu,depth=2,seed=2",
-			"act=gelu,depth=4,seed=1", "act=gelu,depth=4,seed=2", "act=gelu,depth=8,seed=1", "act=gelu,depth=8,seed=2"}},
-		{"floats and strings", "lr = [1e-3, 0.01]\ninit = [\"he-normal\", \"xavier-uniform\"]\ndataset = \"synthetic\"", []string{
-			"lr=0.001,init=he-normal", "lr=0.001,init=xavier-uniform", "lr=0.01,init=he-normal", "lr=0.01,init=xavier-uniform"}},
-		{"integer for a float", "lr = [1, 2]\ndataset = \"synthetic\"", []string{"lr=1", "lr=2"}},
-		{"snake-case key", "leaky_slope = [0.01, 0.1]\nact = \"leakyrelu\"\ndataset = \"synthetic\"", []string{"leaky-slope=0.01", "leaky-slope=0.1"}},
-		{"preset", "preset = \"seed\"\nepochs = [1, 2]\ndataset = \"synthetic\"", []string{"epochs=1", "epochs=2"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			spec, err := buildSweep(writeGrid(t, tc.grid), 200)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := runNames(spec); !slices.Equal(got, tc.want) {
-				t.Errorf("runs %q, want %q", got, tc.want)
-			}
-			for _, r := range spec.Runs {
-				if err := r.Config.Validate(); err != nil {
-					t.Errorf("%s: %v", r.Name, err)
-				}
-				if r.Dir != filepath.Join("runs", r.Name) || !filepath.IsAbs(r.Config.DataDir) {
-					t.Errorf("%s: dir %q, data dir %q", r.Name, r.Dir, r.Config.DataDir)
-				}
-			}
-		})
-	}
-
-	spec, err := buildSweep(writeGrid(t, "act = [\"relu\", \"gelu\"]\ndepth = [2, 4, 8]\nseed = [1, 2]\nwidth = 16\ndataset = \"synthetic\""), 200)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := spec.Runs[7].Config // gelu, depth 2, seed 2
-	want := models.Default()
-	want.Act, want.Depth, want.Seed, want.Width, want.Dataset, want.DataDir = "gelu", 2, 2, 16, "synthetic", c.DataDir
-	if c != want {
-		t.Errorf("run %s: config %+v, want %+v", spec.Runs[7].Name, c, want)
-	}
-	if got := spec.Swept; !slices.Equal(got, []string{"act", "depth", "seed"}) {
-		t.Errorf("swept %q", got)
-	}
-	// A preset, then the grid's values over it, as train applies them.
-	spec, err = buildSweep(writeGrid(t, "preset = \"seed\"\nepochs = 1\ndataset = \"synthetic\""), 200)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := spec.Runs[0].Config; c.Preset != "seed" || c.Depth != 21 || c.Init != "torch-default" || c.Epochs != 1 {
-		t.Errorf("preset run: %+v", c)
-	}
-}
-
-// TestIndexList checks the --array lists written and read back.
-func TestIndexList(t *testing.T) {
-	for _, tc := range []struct {
-		idx  []int
-		want string
-	}{
-		{[]int{0}, "0"},
-		{[]int{0, 1, 2, 3}, "0-3"},
-		{[]int{3, 7}, "3,7"},
-		{[]int{1, 2, 3, 7, 9, 10}, "1-3,7,9-10"},
-	} {
-		if got := indexList(tc.idx); got != tc.want {
-			t.Errorf("indexList(%v) = %q, want %q", tc.idx, got, tc.want)
-		}
-		if back, err := parseIndexList(tc.want + "%2"); err != nil || !slices.Equal(back, tc.idx) {
-			t.Errorf("parseIndexList(%q) = %v, %v", tc.want, back, err)
-		}
-	}
-	for _, bad := range []string{"", "N/A", "3-1", "a-b"} {
-		if _, err := parseIndexList(bad); err == nil {
-			t.Errorf("parseIndexList(%q): no error", bad)
-		}
-	}
-}
-
-// oneLineError checks a bad-input exit: code 2, one line naming want.
 func oneLineError(t *testing.T, stderr string, code int, want string) {
 	t.Helper()
 	if code != 2 {
@@ -171,10 +78,10 @@ func TestSweepBadGrid(t *testing.T) {
 		{"negative seed", base + "seed = [-1]", nil, "seed: want 0 or more"},
 		{"duplicate value", base + "depth = [2, 2]", nil, "depth lists 2 twice"},
 		{"two spellings", base + "leaky_slope = 0.1\nleaky-slope = 0.2", nil, "given twice"},
-		{"depth 0", base + "depth = [2, 0]", nil, "run depth=0: --depth must be at least 1, got 0"},
-		{"unknown act", base + "act = [\"relu\", \"swish\"]", nil, `run act=swish: unknown activation "swish"`},
-		{"unknown init", base + "init = \"orthogonal\"", nil, `unknown init "orthogonal"`},
-		{"lr 0", base + "lr = 0", nil, "--lr must be greater than 0"},
+		{"depth 0", base + "depth = [2, 0]", nil, "run depth=0: depth 0: must be at least 1"},
+		{"unknown act", base + "act = [\"relu\", \"swish\"]", nil, `run act=swish: act swish: unknown activation`},
+		{"unknown init", base + "init = \"orthogonal\"", nil, `init orthogonal: unknown init`},
+		{"lr 0", base + "lr = 0", nil, "lr 0: must be greater than 0"},
 		{"unknown dataset", "dataset = \"cifar\"", nil, `unknown dataset "cifar"`},
 		{"batch too large", base + "batch = 5000", nil, "larger than the 2048 training examples"},
 		{"out key", base + "out = \"x\"", nil, `key "out" cannot be swept`},
@@ -245,9 +152,9 @@ func TestSweepDryRun(t *testing.T) {
 	}
 }
 
-func readSpecT(t *testing.T, dir string) *sweepSpec {
+func readSpecT(t *testing.T, dir string) *sweep.Spec {
 	t.Helper()
-	spec, err := readSpec(dir)
+	spec, err := sweep.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,11 +179,11 @@ func checkPNG(t *testing.T, dir, name string) {
 
 // checkSweepRuns checks that every run of the sweep in dir finished and
 // wrote train's outputs.
-func checkSweepRuns(t *testing.T, dir string, n int) *sweepSpec {
+func checkSweepRuns(t *testing.T, dir string, n int) *sweep.Spec {
 	t.Helper()
 	spec := readSpecT(t, dir)
 	if len(spec.Runs) != n {
-		t.Fatalf("%s lists %d runs, want %d", sweepFile, len(spec.Runs), n)
+		t.Fatalf("%s lists %d runs, want %d", sweep.SpecFile, len(spec.Runs), n)
 	}
 	for _, r := range spec.Runs {
 		rd := filepath.Join(dir, r.Dir)
@@ -285,7 +192,7 @@ func checkSweepRuns(t *testing.T, dir string, n int) *sweepSpec {
 				t.Errorf("%s: %s missing or empty (%v)", r.Name, f, err)
 			}
 		}
-		if ri := readRunInfo(rd); !ri.done() {
+		if ri, _ := rundir.ReadSummary(rd); !ri.Done() {
 			t.Errorf("%s: summary %+v", r.Name, ri)
 		}
 	}
@@ -294,7 +201,7 @@ func checkSweepRuns(t *testing.T, dir string, n int) *sweepSpec {
 
 // sameAsTrain checks that gradbench train, given the run's train flags,
 // writes the run's outputs (wall-clock fields aside).
-func sameAsTrain(t *testing.T, dir string, r sweepRun) {
+func sameAsTrain(t *testing.T, dir string, r sweep.Run) {
 	t.Helper()
 	ref := t.TempDir()
 	args := append(append([]string{"train"}, r.TrainArgs...), "--quiet", "--out", ref)
@@ -321,8 +228,8 @@ func TestSweepLocal(t *testing.T) {
 	for _, name := range []string{"sweep_accuracy", "sweep_grad_ratio"} {
 		checkPNG(t, dir, name)
 	}
-	if _, err := os.Stat(filepath.Join(dir, sweepPIDFile)); !os.IsNotExist(err) {
-		t.Errorf("%s left behind: %v", sweepPIDFile, err)
+	if _, err := os.Stat(filepath.Join(dir, sweep.PIDFile)); !os.IsNotExist(err) {
+		t.Errorf("%s left behind: %v", sweep.PIDFile, err)
 	}
 
 	// A second sweep trains nothing: every checkpoint is left as it was.
@@ -332,7 +239,7 @@ func TestSweepLocal(t *testing.T) {
 	}
 	before := map[string]stamp{}
 	for _, r := range spec.Runs {
-		p := filepath.Join(dir, r.Dir, models.CheckpointFile)
+		p := filepath.Join(dir, r.Dir, rundir.CheckpointFile)
 		st, _ := os.Stat(p)
 		before[p] = stamp{[]byte(readFile(t, p)), st.ModTime()}
 	}
@@ -421,30 +328,6 @@ func TestSweepKilledResumes(t *testing.T) {
 	if sum.Steps != 192 {
 		t.Errorf("resumed run has %d steps", sum.Steps)
 	}
-}
-
-// TestSweepLocalConcurrent runs the local engine's worker pool in this
-// process, two runs at once, so that -race sees it (CI runs the
-// Concurrent tests under -race), and checks each run is the one train
-// writes.
-func TestSweepLocalConcurrent(t *testing.T) {
-	spec, err := buildSweep(writeGrid(t, smallGrid), 200)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sets, err := sweepData(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := sweepFlags{out: t.TempDir(), jobs: 2, every: 10}
-	var out bytes.Buffer
-	if err := sweepLocal(&out, spec, f, sets, make([]*models.Checkpoint, len(spec.Runs)), false); err != nil {
-		t.Fatal(err)
-	}
-	if n := strings.Count(out.String(), ": 32 steps, final loss"); n != 4 {
-		t.Errorf("sweep printed:\n%s", out.String())
-	}
-	sameAsTrain(t, f.out, spec.Runs[3])
 }
 
 // TestSweepProgressConcurrent calls the sweep's progress line from

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
-	"time"
 
 	"github.com/gradbench/gradbench/models"
+	"github.com/gradbench/gradbench/models/config"
 	"github.com/urfave/cli/v2"
 )
 
@@ -34,24 +32,30 @@ func (e exitError) Unwrap() error { return e.err }
 func (e exitError) ExitCode() int { return e.code }
 
 func train(c *cli.Context) error {
-	var cfg models.Config
+	var cfg config.Config
 	var ck *models.Checkpoint
 	var dir string
 	var err error
-	every := c.Int("checkpoint-every")
-	if every < 0 {
-		return usagef("--checkpoint-every must be 0 or more, got %d", every)
+	every, err := checkpointEvery(c)
+	if err != nil {
+		return err
 	}
 	if dir = c.String("resume"); dir != "" {
 		if out := c.String("out"); out != "" && filepath.Clean(out) != filepath.Clean(dir) {
 			return usagef("--resume %s continues in place: drop --out %s", dir, out)
 		}
-		if ck, err = readResume(c, dir); err != nil {
+		if c.IsSet("preset") {
+			return usagef("--resume continues a run as it was configured: drop --preset")
+		}
+		// The flags given must not change the run; --data-dir may point
+		// elsewhere, since it changes no number.
+		ck, err = readResume(dir, func(have config.Config) config.Config { applyFlags(c, &have); return have })
+		if err != nil {
 			return err
 		}
 		cfg = ck.Config
-		if finished(ck) {
-			fmt.Printf("%s: the run in %s has already %s after %d steps; nothing to do\n", cfg.Act, dir, ck.State.Summary.Status, ck.State.Summary.Steps)
+		if s := ck.State.Summary; s.Done() {
+			fmt.Printf("%s: the run in %s has already %s after %d steps; nothing to do\n", cfg.Act, dir, s.Status, s.Steps)
 			return nil
 		}
 	} else {
@@ -68,10 +72,10 @@ func train(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	bar := progressFor(c)
-	s, err := trainInto(ctx, cfg, ds, dir, ck, every, bar.update)
+	s, err := models.TrainInto(ctx, cfg, ds, dir, ck, every, bar.update)
 	bar.done()
 	switch {
 	case errors.Is(err, models.ErrDiverged):
@@ -100,43 +104,4 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// progressLine draws a one-line progress report on a terminal.
-type progressLine struct {
-	f    *os.File
-	last time.Time
-}
-
-// progressFor returns the progress line on stderr, nil under --quiet.
-func progressFor(c *cli.Context) *progressLine {
-	if c.Bool("quiet") {
-		return nil
-	}
-	return newProgressLine(os.Stderr)
-}
-
-// newProgressLine returns a progress line on f, or nil when f is not a
-// terminal.
-func newProgressLine(f *os.File) *progressLine {
-	st, err := f.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return nil
-	}
-	return &progressLine{f: f}
-}
-
-func (p *progressLine) update(pr models.Progress) {
-	if p == nil || (time.Since(p.last) < 200*time.Millisecond && pr.Step != pr.Steps) {
-		return
-	}
-	p.last = time.Now()
-	eta := time.Duration(float64(pr.Elapsed) / float64(pr.Step) * float64(pr.Steps-pr.Step)).Round(time.Second)
-	fmt.Fprintf(p.f, "\rstep %d/%d  epoch %d  loss %.4f  ETA %v   ", pr.Step, pr.Steps, pr.Epoch, pr.Loss, eta)
-}
-
-func (p *progressLine) done() {
-	if p != nil {
-		fmt.Fprint(p.f, "\r\033[K")
-	}
 }

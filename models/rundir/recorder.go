@@ -1,54 +1,31 @@
-package metrics
+package rundir
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
+
+	"github.com/gradbench/gradbench/metrics"
 )
 
-// File names a Recorder writes inside its run directory.
-const (
-	MetricsFile   = "metrics.csv"
-	GradNormsFile = "grad_norms.csv"
-	EpochsFile    = "epochs.csv"
-	SummaryFile   = "summary.json"
-)
-
-// Step is one logged training step.
-type Step struct {
-	Step, Epoch int
-	Loss        float64
-	// BatchAcc is the fraction of the batch classified correctly.
-	BatchAcc float64
-	Norms    Norms
-	// Clipped is the global gradient norm after clipping, equal to
-	// Norms.Global when no clipping happened.
-	Clipped float64
-	// Elapsed is wall-clock seconds since training started.
-	Elapsed float64
-}
-
-// Epoch is the evaluation at the end of one epoch.
-type Epoch struct {
-	Epoch        int     `json:"epoch"`
-	Step         int     `json:"step"`
-	TrainLoss    float64 `json:"train_loss"`
-	TestLoss     float64 `json:"test_loss"`
-	TestAccuracy float64 `json:"test_accuracy"`
-}
-
-// Recorder appends a run's measurements to CSV files in a directory. Every
-// record is written with one system call as soon as it is made, so the
-// files stay complete and parseable if the run stops at any point.
+// Recorder appends a run's measurements to CSV files in a directory: the
+// sink models.Train records through. Every record is written with one
+// system call as soon as it is made, so the files stay complete and
+// parseable if the run stops at any point, and a resumed run continues
+// from the sizes (Offsets) its checkpoint recorded.
 type Recorder struct {
 	metrics, grads, epochs, stats *os.File
 	buf                           bytes.Buffer
 }
 
-const metricsHeader = "step,epoch,loss,batch_acc,grad_norm,grad_norm_clipped,elapsed_s\n"
+// CSV headers.
+const (
+	metricsHeader = "step,epoch,loss,batch_acc,grad_norm,grad_norm_clipped,elapsed_s\n"
+	gradsHeader   = "step,layer,param,l2\n"
+	epochsHeader  = "epoch,step,train_loss,test_loss,test_accuracy\n"
+	statsHeader   = "step,layer,pre_mean,pre_std,saturated,dead\n"
+)
 
 // Offsets are the sizes of a Recorder's files at one moment, by file name.
 type Offsets map[string]int64
@@ -122,8 +99,8 @@ func Create(dir string) (*Recorder, error) {
 		header string
 	}{
 		{&r.metrics, MetricsFile, metricsHeader},
-		{&r.grads, GradNormsFile, "step,layer,param,l2\n"},
-		{&r.epochs, EpochsFile, "epoch,step,train_loss,test_loss,test_accuracy\n"},
+		{&r.grads, GradNormsFile, gradsHeader},
+		{&r.epochs, EpochsFile, epochsHeader},
 		{&r.stats, StatsFile, statsHeader},
 	}
 	for _, f := range files {
@@ -141,16 +118,16 @@ func Create(dir string) (*Recorder, error) {
 }
 
 // Step records one logged step in metrics.csv and grad_norms.csv.
-func (r *Recorder) Step(s Step) error {
+func (r *Recorder) Step(s metrics.Step) error {
+	F := metrics.F
 	r.buf.Reset()
 	fmt.Fprintf(&r.buf, "%d,%d,%s,%s,%s,%s,%.3f\n", s.Step, s.Epoch, F(s.Loss), F(s.BatchAcc), F(s.Norms.Global), F(s.Clipped), s.Elapsed)
 	if err := write(r.metrics, r.buf.Bytes()); err != nil {
 		return err
 	}
 	r.buf.Reset()
-	for i := range s.Norms.Weight {
-		fmt.Fprintf(&r.buf, "%d,%d,weight,%s\n", s.Step, i, F(s.Norms.Weight[i]))
-		fmt.Fprintf(&r.buf, "%d,%d,bias,%s\n", s.Step, i, F(s.Norms.Bias[i]))
+	for _, p := range s.Norms.Params {
+		fmt.Fprintf(&r.buf, "%d,%d,%s,%s\n", s.Step, p.Layer, p.Kind, F(p.L2))
 	}
 	if err := write(r.grads, r.buf.Bytes()); err != nil {
 		return err
@@ -160,7 +137,8 @@ func (r *Recorder) Step(s Step) error {
 
 // Stats records the activation statistics of one logged step in
 // act_stats.csv.
-func (r *Recorder) Stats(stats []Stats) error {
+func (r *Recorder) Stats(stats []metrics.Stats) error {
+	F := metrics.F
 	r.buf.Reset()
 	for _, s := range stats {
 		fmt.Fprintf(&r.buf, "%d,%d,%s,%s,%s,%s\n", s.Step, s.Layer, F(s.Mean), F(s.Std), F(s.Saturated), F(s.Dead))
@@ -172,7 +150,8 @@ func (r *Recorder) Stats(stats []Stats) error {
 }
 
 // Epoch records one end-of-epoch evaluation in epochs.csv.
-func (r *Recorder) Epoch(e Epoch) error {
+func (r *Recorder) Epoch(e metrics.Epoch) error {
+	F := metrics.F
 	line := fmt.Sprintf("%d,%d,%s,%s,%s\n", e.Epoch, e.Step, F(e.TrainLoss), F(e.TestLoss), F(e.TestAccuracy))
 	if err := write(r.epochs, []byte(line)); err != nil {
 		return err
@@ -207,57 +186,4 @@ func (r *Recorder) Close() error {
 		}
 	}
 	return first
-}
-
-// F formats x with the fewest digits that read back to the same float64,
-// so that files written from equal numbers are byte-identical.
-func F(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
-
-// WriteJSON writes v as indented JSON to path atomically: it writes a
-// temporary file in the same directory, syncs it and renames it over path.
-func WriteJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", path, err)
-	}
-	return WriteFileAtomic(path, append(b, '\n'))
-}
-
-// WriteFileAtomic replaces path with data so that path is either its old
-// content or the new one, never a part.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err = tmp.Write(data); err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -1,0 +1,243 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gradbench/gradbench/graph"
+)
+
+// Kind is the type of a setting's value.
+type Kind int
+
+// Kinds of setting.
+const (
+	String Kind = iota
+	Int
+	Uint
+	Float
+)
+
+// Field is one setting of a Config: its name (train's flag and a sweep
+// grid's key), help text and check.
+type Field struct {
+	Name string
+	// Help describes the setting for train --help.
+	Help string
+	// Env, if set, is an environment variable that gives the setting's
+	// default.
+	Env string
+	// Locator is true for a setting that says where to find things and
+	// changes no number (the data directory): a checkpoint may be resumed
+	// with another value.
+	Locator bool
+	// ptr returns the address of the setting in c: a *string, *int,
+	// *uint64 or *float64, which also gives the Kind.
+	ptr func(c *Config) any
+	// check returns why c's value is refused, "" when it is accepted.
+	check func(c Config) string
+}
+
+// Fields are the settings of a Config, in the order train lists its flags
+// and a sweep names its runs. This is the one table of settings: adding
+// one is a Config field, an entry here and its check.
+var Fields = []Field{
+	{Name: "act", Help: "activation: " + strings.Join(graph.Names(), ", "),
+		ptr: func(c *Config) any { return &c.Act },
+		check: func(c Config) string {
+			if _, err := graph.Lookup(c.Act, c.LeakySlope); err != nil {
+				return "unknown activation; use one of " + strings.Join(graph.Names(), ", ")
+			}
+			return ""
+		}},
+	{Name: "leaky-slope", Help: "negative-side slope of leakyrelu",
+		ptr: func(c *Config) any { return &c.LeakySlope }, check: func(c Config) string { return finite(c.LeakySlope) }},
+	{Name: "depth", Help: "number of hidden layers", ptr: func(c *Config) any { return &c.Depth }, check: func(c Config) string { return atLeast1(c.Depth) }},
+	{Name: "width", Help: "units per hidden layer", ptr: func(c *Config) any { return &c.Width }, check: func(c Config) string { return atLeast1(c.Width) }},
+	{Name: "batch", Help: "examples per training step", ptr: func(c *Config) any { return &c.Batch }, check: func(c Config) string { return atLeast1(c.Batch) }},
+	{Name: "epochs", Help: "passes over the training set", ptr: func(c *Config) any { return &c.Epochs }, check: func(c Config) string { return atLeast1(c.Epochs) }},
+	{Name: "lr", Help: "learning rate", ptr: func(c *Config) any { return &c.LR },
+		check: func(c Config) string {
+			if why := finite(c.LR); why != "" {
+				return why
+			}
+			if !(c.LR > 0) {
+				return "must be greater than 0"
+			}
+			return ""
+		}},
+	{Name: "optimizer", Help: "optimiser: " + strings.Join(Optimizers, ", "),
+		ptr: func(c *Config) any { return &c.Optimizer }, check: func(c Config) string { return oneOf(c.Optimizer, Optimizers, "optimizer") }},
+	{Name: "init", Help: "initialisation: " + strings.Join(Inits, ", "),
+		ptr: func(c *Config) any { return &c.Init }, check: func(c Config) string { return oneOf(c.Init, Inits, "init") }},
+	{Name: "preset", Help: "start from a preset (" + strings.Join(PresetNames(), ", ") + "); other settings override it",
+		ptr: func(c *Config) any { return &c.Preset },
+		check: func(c Config) string {
+			if c.Preset == "" {
+				return ""
+			}
+			return oneOf(c.Preset, PresetNames(), "preset")
+		}},
+	{Name: "dtype", Help: "float32 or float64", ptr: func(c *Config) any { return &c.Dtype }, check: func(c Config) string { return oneOf(c.Dtype, Dtypes, "dtype") }},
+	{Name: "seed", Help: "seed of initialisation and data order", ptr: func(c *Config) any { return &c.Seed }},
+	{Name: "dataset", Help: "dataset: mnist, fashion-mnist, synthetic", ptr: func(c *Config) any { return &c.Dataset }},
+	{Name: "data-dir", Help: "folder holding the datasets (make data fills it)", Env: "GRADBENCH_DATA", Locator: true,
+		ptr: func(c *Config) any { return &c.DataDir }},
+	{Name: "train-size", Help: "use only the first N training examples (0: all)", ptr: func(c *Config) any { return &c.TrainSize }, check: func(c Config) string { return atLeast0(c.TrainSize) }},
+	{Name: "test-size", Help: "use only the first N test examples (0: all)", ptr: func(c *Config) any { return &c.TestSize }, check: func(c Config) string { return atLeast0(c.TestSize) }},
+	{Name: "log-every", Help: "record gradient norms every N steps", ptr: func(c *Config) any { return &c.LogEvery }, check: func(c Config) string { return atLeast1(c.LogEvery) }},
+	{Name: "clip-norm", Help: "clip the global gradient norm to X (0: off)", ptr: func(c *Config) any { return &c.ClipNorm },
+		check: func(c Config) string {
+			if why := finite(c.ClipNorm); why != "" {
+				return why
+			}
+			if c.ClipNorm < 0 {
+				return "must be 0 (off) or positive"
+			}
+			return ""
+		}},
+}
+
+// Lookup returns the field called name, and false if there is none.
+func Lookup(name string) (Field, bool) {
+	i := slices.IndexFunc(Fields, func(f Field) bool { return f.Name == name })
+	if i < 0 {
+		return Field{}, false
+	}
+	return Fields[i], true
+}
+
+// Names returns the names of the fields, in order.
+func Names() []string {
+	out := make([]string, len(Fields))
+	for i, f := range Fields {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// Kind returns the type of the field's value.
+func (f Field) Kind() Kind {
+	var c Config
+	switch f.ptr(&c).(type) {
+	case *int:
+		return Int
+	case *uint64:
+		return Uint
+	case *float64:
+		return Float
+	}
+	return String
+}
+
+// JSON returns the field's key in summary.json and checkpoints.
+func (f Field) JSON() string { return strings.ReplaceAll(f.Name, "-", "_") }
+
+// Get returns the field's value in c as Set reads it: numbers in the
+// shortest form that reads back to the same value.
+func (f Field) Get(c Config) string {
+	switch p := f.ptr(&c).(type) {
+	case *string:
+		return *p
+	case *int:
+		return strconv.Itoa(*p)
+	case *uint64:
+		return strconv.FormatUint(*p, 10)
+	case *float64:
+		return strconv.FormatFloat(*p, 'g', -1, 64)
+	}
+	panic("config: field " + f.Name + " has no value")
+}
+
+// Value returns the field's value in c as a string, int, uint64 or
+// float64.
+func (f Field) Value(c Config) any {
+	switch p := f.ptr(&c).(type) {
+	case *string:
+		return *p
+	case *int:
+		return *p
+	case *uint64:
+		return *p
+	case *float64:
+		return *p
+	}
+	return nil
+}
+
+// Set parses s as the field's kind and stores it in c. It checks only
+// that s is a value of that kind; Validate checks the range.
+func (f Field) Set(c *Config, s string) error {
+	bad := func(want string) error {
+		return &FieldError{Field: f.Name, Value: s, Reason: "want " + want}
+	}
+	switch p := f.ptr(c).(type) {
+	case *string:
+		*p = s
+	case *int:
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return bad("a whole number")
+		}
+		*p = n
+	case *uint64:
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return bad("a whole number, 0 or more")
+		}
+		*p = n
+	case *float64:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return bad("a number")
+		}
+		*p = x
+	}
+	return nil
+}
+
+// SetValue stores v, a value of the field's kind (an int for Int and
+// Uint fields), in c.
+func (f Field) SetValue(c *Config, v any) error {
+	switch p := f.ptr(c).(type) {
+	case *string:
+		s, ok := v.(string)
+		if !ok {
+			return &FieldError{Field: f.Name, Value: fmt.Sprint(v), Reason: "want a string"}
+		}
+		*p = s
+		return nil
+	}
+	return f.Set(c, fmt.Sprint(v))
+}
+
+func atLeast1(n int) string {
+	if n < 1 {
+		return "must be at least 1"
+	}
+	return ""
+}
+
+func atLeast0(n int) string {
+	if n < 0 {
+		return "must be 0 (all) or positive"
+	}
+	return ""
+}
+
+func finite(x float64) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return "must be a finite number"
+	}
+	return ""
+}
+
+func oneOf(v string, choices []string, what string) string {
+	if slices.Contains(choices, v) {
+		return ""
+	}
+	return fmt.Sprintf("unknown %s; use one of %s", what, strings.Join(choices, ", "))
+}

@@ -1,0 +1,15 @@
+// Package rundir owns a run directory: the names of its files, the one
+// Summary schema that training writes to summary.json and that plot, diff,
+// compare and sweep status read back, the crash-safe CSV Recorder (the
+// first sink of models.Train), atomic file replacement, and Read, which
+// reads a run back.
+//
+// A run directory holds:
+//
+//	metrics.csv     one row per logged step
+//	grad_norms.csv  one row per logged step and parameter (layer, kind)
+//	act_stats.csv   one row per logged step and hidden layer
+//	epochs.csv      one row per epoch
+//	summary.json    Summary
+//	checkpoint.bin  models.Checkpoint
+package rundir

@@ -1,0 +1,207 @@
+package rundir
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/gradbench/gradbench/metrics"
+)
+
+// Run is a finished or interrupted run read back from its directory.
+type Run struct {
+	Dir     string
+	Summary Summary
+	// Steps are the logged steps in order, with their gradient norms.
+	Steps  []metrics.Step
+	Epochs []metrics.Epoch
+	// Stats are the activation statistics, by logged step then layer.
+	Stats []metrics.Stats
+}
+
+// Read reads the run recorded in dir.
+func Read(dir string) (*Run, error) {
+	s, err := ReadSummary(dir)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{Dir: dir, Summary: *s}
+	depth := r.Summary.Config.Depth
+	if depth < 1 {
+		return nil, fmt.Errorf("read run %s: %s has depth %d", dir, SummaryFile, depth)
+	}
+	byStep := map[int]int{}
+	err = readCSV(filepath.Join(dir, MetricsFile), 7, func(f []float64) error {
+		s := metrics.Step{Step: int(f[0]), Epoch: int(f[1]), Loss: f[2], BatchAcc: f[3], Clipped: f[5], Elapsed: f[6],
+			Norms: metrics.Norms{Global: f[4]}}
+		byStep[s.Step] = len(r.Steps)
+		r.Steps = append(r.Steps, s)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = readCSVRecords(filepath.Join(dir, GradNormsFile), 4, func(rec []string) error {
+		step, err1 := strconv.Atoi(rec[0])
+		layer, err2 := strconv.Atoi(rec[1])
+		v, err3 := strconv.ParseFloat(rec[3], 64)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return fmt.Errorf("bad row %v", rec)
+		}
+		i, ok := byStep[step]
+		if !ok || layer < 0 || layer > depth {
+			return fmt.Errorf("row %v: no such step or layer", rec)
+		}
+		if rec[2] == "" {
+			return fmt.Errorf("row %v: no parameter kind", rec)
+		}
+		n := &r.Steps[i].Norms
+		n.Params = append(n.Params, metrics.Norm{Layer: layer, Kind: rec[2], L2: v})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = readCSV(filepath.Join(dir, EpochsFile), 5, func(f []float64) error {
+		r.Epochs = append(r.Epochs, metrics.Epoch{Epoch: int(f[0]), Step: int(f[1]), TrainLoss: f[2], TestLoss: f[3], TestAccuracy: f[4]})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Runs recorded without activation statistics have no act_stats.csv.
+	if _, err := os.Stat(filepath.Join(dir, StatsFile)); errors.Is(err, fs.ErrNotExist) {
+		return r, nil
+	}
+	err = readCSV(filepath.Join(dir, StatsFile), 6, func(f []float64) error {
+		r.Stats = append(r.Stats, metrics.Stats{Step: int(f[0]), Layer: int(f[1]), Mean: f[2], Std: f[3], Saturated: f[4], Dead: f[5]})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// StatsAt returns the statistics of every hidden layer at a logged step.
+func (r *Run) StatsAt(step int) []metrics.Stats {
+	var out []metrics.Stats
+	for _, s := range r.Stats {
+		if s.Step == step {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// readCSV reads a CSV file with a header and n numeric columns.
+func readCSV(path string, n int, row func([]float64) error) error {
+	f := make([]float64, n)
+	return readCSVRecords(path, n, func(rec []string) error {
+		for i, s := range rec {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return fmt.Errorf("column %d: %w", i+1, err)
+			}
+			f[i] = v
+		}
+		return row(f)
+	})
+}
+
+func readCSVRecords(path string, n int, row func([]string) error) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	defer fh.Close()
+	cr := csv.NewReader(fh)
+	cr.FieldsPerRecord = n
+	if _, err := cr.Read(); err != nil {
+		return fmt.Errorf("read %s: header: %w", path, err)
+	}
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err == nil {
+			err = row(rec)
+		}
+		if err != nil {
+			return fmt.Errorf("read %s line %d: %w", path, line, err)
+		}
+	}
+}
+
+// Row returns the run's line in a results table. The verdict is taken
+// from the gain at the first logged step, where the network is as
+// initialised.
+func (r *Run) Row() metrics.Row {
+	s := r.Summary
+	row := metrics.Row{Act: s.Config.Act, TestAccuracy: s.TestAccuracy, FinalLoss: s.FinalLoss,
+		RatioStart: s.GradRatioFirst, RatioEnd: s.GradRatioLast, MsPerStep: s.MsPerStep,
+		DivergedAt: s.DivergedAtStep, GainStart: math.NaN(), GainEnd: math.NaN(), Predicted: math.NaN()}
+	if p := s.PredictedGain; p != nil {
+		row.Predicted = *p
+	}
+	if n := len(r.Steps); n > 0 {
+		first, last := r.Steps[0], r.Steps[n-1]
+		row.GainStart, row.GainEnd = metrics.Gain(first.Norms.Of(metrics.Weight)), metrics.Gain(last.Norms.Of(metrics.Weight))
+		row.SaturatedStart, row.DeadStart = metrics.MeanStats(r.StatsAt(first.Step))
+		row.SaturatedEnd, row.DeadEnd = metrics.MeanStats(r.StatsAt(last.Step))
+	}
+	row.Verdict = metrics.Judge(row.GainStart)
+	return row
+}
+
+// Diff compares the first steps logged steps of runs a and b (all the
+// steps both logged when steps ≤ 0): the loss and every parameter's
+// gradient norm. The runs must have the same parameters and log the same
+// steps.
+func Diff(a, b *Run, steps int) (metrics.Diff, error) {
+	var d metrics.Diff
+	if a.Summary.Config.Depth != b.Summary.Config.Depth {
+		return d, fmt.Errorf("%s has depth %d and %s depth %d: compare runs of one configuration", a.Dir, a.Summary.Config.Depth, b.Dir, b.Summary.Config.Depth)
+	}
+	n := min(len(a.Steps), len(b.Steps))
+	if steps > 0 {
+		n = min(n, steps)
+	}
+	if n == 0 {
+		return d, fmt.Errorf("%s and %s have no logged step in common", a.Dir, b.Dir)
+	}
+	for i := range n {
+		sa, sb := a.Steps[i], b.Steps[i]
+		if sa.Step != sb.Step {
+			return d, fmt.Errorf("logged step %d is step %d in %s and step %d in %s: run both with the same log-every", i+1, sa.Step, a.Dir, sb.Step, b.Dir)
+		}
+		if len(sa.Norms.Params) != len(sb.Norms.Params) {
+			return d, fmt.Errorf("step %d has %d parameters in %s and %d in %s: compare runs of one configuration", sa.Step, len(sa.Norms.Params), a.Dir, len(sb.Norms.Params), b.Dir)
+		}
+		step := sa.Step
+		d.Loss.Add(sa.Loss, sb.Loss, func() string { return fmt.Sprintf("step %d loss", step) })
+		if i == 0 {
+			d.FirstLoss = d.Loss
+		}
+		for k, pa := range sa.Norms.Params {
+			pb := sb.Norms.Params[k]
+			if pa.Layer != pb.Layer || pa.Kind != pb.Kind {
+				return d, fmt.Errorf("step %d: parameter %d is layer %d %s in %s and layer %d %s in %s", step, k, pa.Layer, pa.Kind, a.Dir, pb.Layer, pb.Kind, b.Dir)
+			}
+			where := func() string { return fmt.Sprintf("step %d layer %d %s", step, pa.Layer, pa.Kind) }
+			d.Norm.Add(pa.L2, pb.L2, where)
+			if i == 0 {
+				d.FirstNorm.Add(pa.L2, pb.L2, where)
+			}
+		}
+		d.Steps++
+	}
+	return d, nil
+}

@@ -1,0 +1,122 @@
+package rundir
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/config"
+)
+
+// Files of a run directory.
+const (
+	MetricsFile    = "metrics.csv"
+	GradNormsFile  = "grad_norms.csv"
+	EpochsFile     = "epochs.csv"
+	StatsFile      = "act_stats.csv"
+	SummaryFile    = "summary.json"
+	CheckpointFile = "checkpoint.bin"
+)
+
+// Run statuses, in Summary.Status.
+const (
+	StatusRunning     = "running"
+	StatusFinished    = "finished"
+	StatusInterrupted = "interrupted"
+	StatusDiverged    = "diverged"
+)
+
+// Summary is what a run writes to summary.json. Fields that may be
+// undefined (a diverged run has no final loss) are null in JSON.
+// MsPerStep and WallClock are wall-clock measurements; every other field
+// depends only on the configuration and the data.
+type Summary struct {
+	Config        config.Config `json:"config"`
+	Status        string        `json:"status"`
+	InitUsed      string        `json:"init_used"`
+	Dataset       string        `json:"dataset"`
+	TrainExamples int           `json:"train_examples"`
+	TestExamples  int           `json:"test_examples"`
+	StepsPerEpoch int           `json:"steps_per_epoch"`
+	Steps         int           `json:"steps"`
+	// FinalLoss is the training loss of the last step.
+	FinalLoss    *float64        `json:"final_loss"`
+	TestAccuracy *float64        `json:"test_accuracy"`
+	TestLoss     *float64        `json:"test_loss"`
+	Epochs       []metrics.Epoch `json:"epochs"`
+	// GradRatioFirst and GradRatioLast are the first-layer over
+	// last-layer weight-gradient norm at the first and last logged step.
+	FirstLoggedStep int      `json:"first_logged_step"`
+	LastLoggedStep  int      `json:"last_logged_step"`
+	GradRatioFirst  *float64 `json:"grad_ratio_first"`
+	GradRatioLast   *float64 `json:"grad_ratio_last"`
+	// PredictedGain is the mean-field per-layer backward gain at
+	// initialisation (models.Model.PredictedGain), to compare with
+	// metrics.Gain of the first step's norms.
+	PredictedGain *float64 `json:"predicted_gain"`
+	// ClippedSteps counts the steps whose gradients were clipped.
+	ClippedSteps   int    `json:"clipped_steps"`
+	DivergedAtStep *int   `json:"diverged_at_step"`
+	DivergedWhere  string `json:"diverged_where,omitempty"`
+	DivergedReason string `json:"diverged_reason,omitempty"`
+	// BLAS is the matrix-multiply library of the build (graph.BLAS): runs
+	// give the same numbers byte for byte within one BLAS.
+	BLAS string `json:"blas"`
+	// Device is where the graphs ran: "cpu", or "cuda:0" and the GPU.
+	Device    string  `json:"device"`
+	MsPerStep float64 `json:"ms_per_step"`
+	WallClock Wall    `json:"wall_clock"`
+}
+
+// Wall holds a run's wall-clock fields.
+type Wall struct {
+	Started time.Time `json:"started"`
+	Seconds float64   `json:"seconds"`
+}
+
+// Done reports whether the run has nothing left to train: it finished or
+// diverged.
+func (s *Summary) Done() bool {
+	return s != nil && (s.Status == StatusFinished || s.Status == StatusDiverged)
+}
+
+// TotalSteps is the number of steps the whole run takes.
+func (s *Summary) TotalSteps() int { return s.StepsPerEpoch * s.Config.Epochs }
+
+// ReadSummary reads the summary.json of the run in dir. A directory
+// without one gives an error that wraps fs.ErrNotExist.
+func ReadSummary(dir string) (*Summary, error) {
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		return nil, fmt.Errorf("read run %s: %w", dir, err)
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("read run %s: %s: %w", dir, SummaryFile, err)
+	}
+	return &s, nil
+}
+
+// IsRun reports whether dir holds a run (a summary.json).
+func IsRun(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, SummaryFile))
+	return !errors.Is(err, fs.ErrNotExist) && err == nil
+}
+
+// Bytes returns the size of the regular files in dir: the space a run
+// that replaces them gives back.
+func Bytes(dir string) int64 {
+	var n int64
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+	}
+	return n
+}
