@@ -138,46 +138,7 @@ func parseActs(list string, slope float64) ([]string, error) {
 		return nil, usagef("--acts is empty: name at least one of %s", strings.Join(graph.Names(), ", "))
 	}
 	// Reports list activations in one order, however they were named.
-	return canonicalOrder(acts), nil
-}
-
-// writeReport reads the runs in dirs, writes the figures and report into
-// out and prints the results table to w.
-func writeReport(w io.Writer, dirs []string, out string) error {
-	var runs []*rundir.Run
-	var rows []metrics.Row
-	for _, d := range dirs {
-		r, err := rundir.Read(d)
-		if err != nil {
-			return err
-		}
-		runs = append(runs, r)
-		rows = append(rows, r.Row())
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
-	figs, err := plots.Figures(runs, out)
-	if err != nil {
-		return fmt.Errorf("figures: %w", err)
-	}
-	if err := plots.Report(out, "gradbench: gradient flow by activation", describe(runs), rows, figs); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	fmt.Fprint(w, metrics.Text(rows))
-	fmt.Fprintf(w, "report: %s\n", filepath.Join(out, "report.html"))
-	return nil
-}
-
-// describe returns each run's configuration, with the initialisation it
-// used and its step count.
-func describe(runs []*rundir.Run) string {
-	var b strings.Builder
-	for _, r := range runs {
-		s := r.Summary
-		fmt.Fprintf(&b, "%s: %s; init used %s, %d steps, %s\n", s.Config.Act, config.Describe(s.Config), s.InitUsed, s.Steps, r.Dir)
-	}
-	return b.String()
+	return rundir.ByActivation(acts), nil
 }
 
 // checkWritable makes dir and checks a file can be created in it.
@@ -191,4 +152,16 @@ func checkWritable(dir string) error {
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// writeReport writes the figures and report of the runs in dirs into out
+// and prints the results table to w.
+func writeReport(w io.Writer, dirs []string, out string) error {
+	rows, err := plots.RunsReport(dirs, out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(w, metrics.Text(rows))
+	fmt.Fprintf(w, "report: %s\n", filepath.Join(out, "report.html"))
+	return nil
 }

@@ -2,11 +2,7 @@ package main
 
 import (
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
-
-	"github.com/gradbench/gradbench/graph"
 
 	"github.com/gradbench/gradbench/models/rundir"
 	"github.com/gradbench/gradbench/models/sweep"
@@ -64,9 +60,9 @@ func plot(c *cli.Context) error {
 		if sweep.IsSweep(arg) {
 			return usagef("%s is a sweep: plot it on its own (gradbench plot %s --out DIR)", arg, arg)
 		}
-		d, err := runDirs(arg)
+		d, err := rundir.Find(arg)
 		if err != nil {
-			return err
+			return usageError{err}
 		}
 		dirs = append(dirs, d...)
 	}
@@ -74,45 +70,4 @@ func plot(c *cli.Context) error {
 		return err
 	}
 	return writeReport(os.Stdout, dirs, out)
-}
-
-// runDirs returns dir if it holds a run, or the runs in its immediate
-// subdirectories, in the canonical activation order.
-func runDirs(dir string) ([]string, error) {
-	if rundir.IsRun(dir) {
-		return []string{dir}, nil
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, usagef("%s is not a run directory: %v", dir, unwrapPath(err))
-	}
-	var found []string
-	for _, e := range entries {
-		if e.IsDir() && rundir.IsRun(filepath.Join(dir, e.Name())) {
-			found = append(found, filepath.Join(dir, e.Name()))
-		}
-	}
-	if len(found) == 0 {
-		return nil, usagef("%s holds no run (no %s in it or its subdirectories): pass a directory that train or compare wrote", dir, rundir.SummaryFile)
-	}
-	return canonicalOrder(found), nil
-}
-
-// canonicalOrder sorts run directories by activation in graph.Canonical
-// order, by their base names; other names follow in lexical order.
-func canonicalOrder(dirs []string) []string {
-	out := append([]string(nil), dirs...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := filepath.Base(out[i]), filepath.Base(out[j])
-		ra, oka := graph.Rank(a)
-		rb, okb := graph.Rank(b)
-		switch {
-		case oka && okb:
-			return ra < rb
-		case oka != okb:
-			return oka
-		}
-		return a < b
-	})
-	return out
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/metrics"
 	"github.com/gradbench/gradbench/models"
-	"github.com/gradbench/gradbench/models/rundir"
 	"github.com/gradbench/gradbench/models/sweep"
 	"github.com/gradbench/gradbench/models/sweep/slurm"
 	"github.com/gradbench/gradbench/plots"
@@ -100,7 +99,7 @@ func sweepRun(c *cli.Context) error {
 		if _, err := sweep.Prepare(out, spec); err != nil {
 			return usageError{err}
 		}
-		printDryRun(os.Stdout, spec, out)
+		sweep.PrintDryRun(os.Stdout, spec, out)
 		return nil
 	}
 	old, err := sweep.Read(out)
@@ -179,20 +178,6 @@ func thisBinary() (string, error) {
 	return bin, nil
 }
 
-// printDryRun lists the runs of spec with their train command lines.
-func printDryRun(w io.Writer, spec *sweep.Spec, out string) {
-	width := 0
-	for _, r := range spec.Runs {
-		width = max(width, len(r.Name))
-	}
-	fmt.Fprintf(w, "%d runs in %s (dry run: nothing trained):\n", len(spec.Runs), filepath.Join(out, sweep.RunsDir))
-	for _, r := range spec.Runs {
-		args := append([]string{"gradbench", "train"}, r.TrainArgs...)
-		args = append(args, "--checkpoint-every", strconv.Itoa(spec.CheckpointEvery), "--quiet", "--out", filepath.Join(out, r.Dir))
-		fmt.Fprintf(w, "%-*s  %s\n", width, r.Name, slurm.ShellJoin(args))
-	}
-}
-
 // sweepDir reads the sweep directory a subcommand takes as its first of n
 // arguments.
 func sweepDir(c *cli.Context, n int) (string, *sweep.Spec, error) {
@@ -213,42 +198,11 @@ func sweepStatus(c *cli.Context) error {
 		return err
 	}
 	states, qerr := sweep.Statuses(dir, spec)
-	printStatus(os.Stdout, dir, spec, states)
+	sweep.PrintStatus(os.Stdout, dir, spec, states)
 	if qerr != nil {
 		fmt.Fprintf(os.Stderr, "gradbench: %v: the states of submitted runs are unknown\n", qerr)
 	}
 	return nil
-}
-
-// printStatus prints the table of states and a count.
-func printStatus(w io.Writer, dir string, spec *sweep.Spec, states []sweep.State) {
-	width := len("run")
-	for _, r := range spec.Runs {
-		width = max(width, len(r.Name))
-	}
-	fmt.Fprintf(w, "%5s  %-*s  %-7s  %s\n", "index", width, "run", "state", "detail")
-	count := map[string]int{}
-	for i, s := range states {
-		count[s.State]++
-		fmt.Fprintf(w, "%5d  %-*s  %-7s  %s\n", i, width, spec.Runs[i].Name, s.State, s.Detail)
-	}
-	fmt.Fprintf(w, "%d runs: %d done, %d running, %d failed, %d pending", len(states), count[sweep.Done], count[sweep.Running], count[sweep.Failed], count[sweep.Pending])
-	if count[sweep.Unknown] > 0 {
-		fmt.Fprintf(w, ", %d unknown", count[sweep.Unknown])
-	}
-	fmt.Fprintln(w)
-	if spec.Slurm != nil && len(spec.Slurm.Jobs) > 0 {
-		var jobs []string
-		for _, j := range spec.Slurm.Jobs {
-			jobs = append(jobs, fmt.Sprintf("%s (--array=%s)", j.ID, slurm.IndexList(j.Indices)))
-		}
-		fmt.Fprintf(w, "slurm jobs: %s\n", strings.Join(jobs, ", "))
-		if count[sweep.Failed] > 0 {
-			fmt.Fprintf(w, "submit the failed runs again with: gradbench sweep resubmit %s\n", dir)
-		}
-	} else if count[sweep.Failed] > 0 {
-		fmt.Fprintf(w, "resume the stopped runs with: gradbench sweep --grid %s --out %s\n", spec.GridFile, dir)
-	}
 }
 
 func sweepResubmit(c *cli.Context) error {
@@ -324,24 +278,9 @@ func plotSweep(w io.Writer, dir, out string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	var rows []metrics.Row
-	var points []plots.SweepPoint
-	var missing []string
-	for _, r := range spec.Runs {
-		rd := filepath.Join(dir, r.Dir)
-		if s, _ := rundir.ReadSummary(rd); !s.Done() {
-			missing = append(missing, r.Name)
-			continue
-		}
-		run, err := rundir.Read(rd)
-		if err != nil {
-			return fmt.Errorf("sweep %s: %w", dir, err)
-		}
-		row := run.Row()
-		row.Act = r.Name
-		rows = append(rows, row)
-		points = append(points, plots.SweepPoint{Act: r.Config.Act, Group: spec.Group(r), Depth: r.Config.Depth,
-			TestAccuracy: run.Summary.TestAccuracy, GradRatioFirst: run.Summary.GradRatioFirst})
+	rows, points, missing, err := sweep.Results(dir, spec)
+	if err != nil {
+		return err
 	}
 	if len(points) == 0 {
 		return usagef("no run of the sweep in %s has finished yet: see gradbench sweep status %s", dir, dir)
