@@ -44,7 +44,7 @@ openblas:
 
 openblas-deps:
 	dpkg-query -W -f='$${Status}' libopenblas-dev 2>/dev/null | grep -q 'ok installed' || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev)
+		(apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq libopenblas-dev)
 
 test-openblas: openblas-deps data
 	$(GO) test -tags openblas ./graph/ ./models/... ./cmd/gradbench/

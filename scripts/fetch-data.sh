@@ -90,8 +90,8 @@ fetch_fashion() {
 			command -v sudo >/dev/null || die "not root and sudo not found: run \"apt-get install $fashion_pkg\" as root"
 			sudo=sudo
 		fi
-		$sudo apt-get update -qq
-		$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$fashion_pkg" >/dev/null
+		$sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+		$sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$fashion_pkg" >/dev/null
 	fi
 	list=$(dpkg -L "$fashion_pkg")
 	mkdir -p "$out"

@@ -61,8 +61,8 @@ install() {
 	((${#missing[@]} == 0)) && return
 	[[ $(id -u) == 0 ]] || die "needs root to install ${missing[*]} (apt-get)"
 	log "installing ${missing[*]}"
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	apt-get -o DPkg::Lock::Timeout=600 update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 start_munge() {
