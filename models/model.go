@@ -91,7 +91,7 @@ func (m *Model) Backward(set *data.Set, idx []int) (loss float64, correct int, e
 	if err := G.Let(m.train.Y, m.y); err != nil {
 		return 0, 0, err
 	}
-	m.trainVM.Reset()
+	graph.Rerun(m.trainVM)
 	if err := m.trainVM.RunAll(); err != nil {
 		return 0, 0, fmt.Errorf("run training graph: %w", err)
 	}
@@ -149,7 +149,7 @@ func (m *Model) Evaluate(set *data.Set) (acc, loss float64, err error) {
 		if err := G.Let(m.eval.X, m.ex); err != nil {
 			return 0, 0, err
 		}
-		m.evalVM.Reset()
+		graph.Rerun(m.evalVM)
 		if err := m.evalVM.RunAll(); err != nil {
 			return 0, 0, fmt.Errorf("run evaluation graph: %w", err)
 		}
