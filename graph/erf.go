@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/chewxy/hm"
+	"github.com/chewxy/math32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -40,13 +41,23 @@ func (erfOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	return s.Clone(), nil
 }
 
-func (erfOp) Do(in ...G.Value) (G.Value, error) {
+func (op erfOp) Do(in ...G.Value) (G.Value, error) {
+	return op.UsePreallocDo(nil, in...)
+}
+
+// UsePreallocDo computes erf into prealloc when it is a tensor of the
+// input's dtype and shape (the register a TapeMachine kept from the last
+// run), else into a new one.
+func (erfOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
 	if len(in) != 1 {
 		return nil, fmt.Errorf("erf: want 1 input, got %d", len(in))
 	}
 	switch v := in[0].(type) {
 	case *tensor.Dense:
-		out := tensor.New(tensor.Of(v.Dtype()), tensor.WithShape(v.Shape().Clone()...))
+		out, ok := prealloc.(*tensor.Dense)
+		if !ok || out.Dtype() != v.Dtype() || !out.Shape().Eq(v.Shape()) {
+			out = tensor.New(tensor.Of(v.Dtype()), tensor.WithShape(v.Shape().Clone()...))
+		}
 		switch src := v.Data().(type) {
 		case []float64:
 			dst := out.Data().([]float64)
@@ -85,26 +96,93 @@ func (op erfOp) Hashcode() uint32 {
 
 func (erfOp) DiffWRT(inputs int) []bool { return []bool{true} }
 
-// SymDiff returns grad · 2/√π · exp(−x²).
+// SymDiff returns erf′(x) ⊙ grad, with erf′ its own op (erfGradOp).
 func (erfOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	d, err := G.ApplyOp(erfGradOp{}, inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	dx, err := G.HadamardProd(d, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx}, nil
+}
+
+// erfGradOp is erf's derivative 2/√π·exp(−x²), element-wise, in one pass
+// into a kept register. It computes exactly what the chain of Gorgonia
+// nodes Square, Neg, Exp and a scalar Mul would, in the same order and
+// precision (math32.Exp in float32, as the tensor package's Exp), so that
+// results are bit-identical to that chain while allocating nothing per
+// step.
+type erfGradOp struct{}
+
+// twoOverSqrtPi is erf′(0), computed as the node chain's constant was.
+var twoOverSqrtPi = 2 / math.Sqrt(math.Pi)
+
+func (erfGradOp) Arity() int                                        { return 1 }
+func (erfGradOp) Type() hm.Type                                     { return erfOp{}.Type() }
+func (erfGradOp) InferShape(in ...G.DimSizer) (tensor.Shape, error) { return erfOp{}.InferShape(in...) }
+func (erfGradOp) ReturnsPtr() bool                                  { return false }
+func (erfGradOp) CallsExtern() bool                                 { return false }
+func (erfGradOp) OverwritesInput() int                              { return -1 }
+func (erfGradOp) String() string                                    { return "erf′" }
+func (erfGradOp) WriteHash(h hash.Hash)                             { fmt.Fprint(h, "erf′") }
+
+func (op erfGradOp) Hashcode() uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+func (op erfGradOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
+
+// UsePreallocDo computes erf′ into prealloc when it fits, else into a new
+// tensor.
+func (erfGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	if len(in) != 1 {
+		return nil, fmt.Errorf("erf′: want 1 input, got %d", len(in))
+	}
+	v, ok := in[0].(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("erf′: unsupported value %T", in[0])
+	}
+	out, ok := prealloc.(*tensor.Dense)
+	if !ok || out.Dtype() != v.Dtype() || !out.Shape().Eq(v.Shape()) {
+		out = tensor.New(tensor.Of(v.Dtype()), tensor.WithShape(v.Shape().Clone()...))
+	}
+	switch src := v.Data().(type) {
+	case []float64:
+		dst := out.Data().([]float64)
+		for i, x := range src {
+			dst[i] = math.Exp(-(x * x)) * twoOverSqrtPi
+		}
+	case []float32:
+		dst := out.Data().([]float32)
+		c := float32(twoOverSqrtPi)
+		for i, x := range src {
+			dst[i] = math32.Exp(-(x * x)) * c
+		}
+	default:
+		return nil, fmt.Errorf("erf′: unsupported dtype %v", v.Dtype())
+	}
+	return out, nil
+}
+
+func (erfGradOp) DiffWRT(int) []bool { return []bool{true} }
+
+// SymDiff returns erf″(x) ⊙ grad = −2x·erf′(x) ⊙ grad.
+func (erfGradOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	x := inputs[0]
-	sq, err := G.Square(x)
+	m2x, err := G.Mul(x, scalar(x.Dtype(), -2))
 	if err != nil {
 		return nil, err
 	}
-	neg, err := G.Neg(sq)
+	d, err := G.HadamardProd(m2x, output)
 	if err != nil {
 		return nil, err
 	}
-	e, err := G.Exp(neg)
-	if err != nil {
-		return nil, err
-	}
-	scaled, err := G.Mul(e, scalar(x.Dtype(), 2/math.Sqrt(math.Pi)))
-	if err != nil {
-		return nil, err
-	}
-	dx, err := G.HadamardProd(scaled, grad)
+	dx, err := G.HadamardProd(d, grad)
 	if err != nil {
 		return nil, err
 	}

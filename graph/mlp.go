@@ -109,6 +109,8 @@ type MLP struct {
 	// each hidden layer's pre-activation taken when it was computed (the
 	// node's own value may be overwritten later in the run).
 	PreValues []G.Value
+	// reads are the nodes that copy the pre-activations into PreValues.
+	reads G.Nodes
 	// Logits is the output of the last linear layer.
 	Logits *G.Node
 	// Loss is the mean cross-entropy; nil in a forward-only graph.
@@ -164,7 +166,7 @@ func Build(spec Spec, p Params, train bool) (*MLP, error) {
 	}
 	m.PreValues = make([]G.Value, len(m.Pre))
 	for i, z := range m.Pre {
-		G.Read(z, &m.PreValues[i])
+		m.reads = append(m.reads, G.Read(z, &m.PreValues[i]))
 	}
 	m.Y = G.NewMatrix(g, spec.Dtype, G.WithShape(spec.Batch, spec.Classes), G.WithName("y"))
 	logp, err := LogSoftmax(m.Logits)
@@ -178,4 +180,26 @@ func Build(spec Spec, p Params, train bool) (*MLP, error) {
 		return nil, fmt.Errorf("gradients: %w", err)
 	}
 	return m, nil
+}
+
+// Machine compiles m into a TapeMachine that computes only what the
+// network's results need: the logits and, in a training graph, the loss,
+// the gradients and the pre-activation copies. Compiling the whole graph
+// would also run its dead nodes every step: the gradient with respect to
+// the input batch, ReLU's mask gradients and the gradients of GELU's
+// scalar constants.
+func (m *MLP) Machine() (G.VM, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	inputs := append(G.Nodes{m.X}, m.Params...)
+	outputs := G.Nodes{m.Logits}
+	if m.Loss != nil {
+		inputs = append(inputs, m.Y)
+		outputs = append(append(append(outputs, m.Loss), m.Grads...), m.reads...)
+	}
+	prog, locMap, err := G.CompileFunction(m.G, inputs, outputs)
+	if err != nil {
+		return nil, fmt.Errorf("compile graph: %w", err)
+	}
+	return compile(m.G, G.WithPrecompiled(prog, locMap))
 }

@@ -52,7 +52,7 @@ func NewModel(cfg config.Config, in, classes, evalRows int) (*Model, error) {
 	}
 	m.x = tensor.New(tensor.Of(dt), tensor.WithShape(spec.Batch, in))
 	m.y = tensor.New(tensor.Of(dt), tensor.WithShape(spec.Batch, classes))
-	if m.trainVM, err = graph.NewTapeMachine(m.train.G); err != nil {
+	if m.trainVM, err = m.train.Machine(); err != nil {
 		return nil, err
 	}
 
@@ -62,7 +62,7 @@ func NewModel(cfg config.Config, in, classes, evalRows int) (*Model, error) {
 		return nil, err
 	}
 	m.ex = tensor.New(tensor.Of(dt), tensor.WithShape(es.Batch, in))
-	if m.evalVM, err = graph.NewTapeMachine(m.eval.G); err != nil {
+	if m.evalVM, err = m.eval.Machine(); err != nil {
 		m.trainVM.Close()
 		return nil, err
 	}
