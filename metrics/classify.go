@@ -17,11 +17,12 @@ func Scores(logits tensor.Tensor, labels []uint8) (correct int, lossSum float64,
 	}
 	classes := s[1]
 	row := make([]float64, classes)
+	data := Data(logits)
 	for i, y := range labels {
 		if int(y) >= classes {
 			return 0, 0, fmt.Errorf("scores: label %d out of %d classes", y, classes)
 		}
-		switch d := logits.Data().(type) {
+		switch d := data.(type) {
 		case []float32:
 			for k := range row {
 				row[k] = float64(d[i*classes+k])

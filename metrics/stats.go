@@ -16,7 +16,7 @@ func ActStats(h tensor.Tensor, saturatesBeyond float64, countDead bool) (Stats, 
 	if len(s) != 2 || s[0] == 0 || s[1] == 0 {
 		return Stats{}, fmt.Errorf("activation stats: shape %v, want a non-empty matrix", s)
 	}
-	switch d := h.Data().(type) {
+	switch d := Data(h).(type) {
 	case []float32:
 		return actStats(d, s[0], s[1], saturatesBeyond, countDead), nil
 	case []float64:

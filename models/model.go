@@ -173,7 +173,7 @@ func labelsAt(set *data.Set, idx []int) []uint8 {
 
 // fillImages copies the examples of set at idx into the rows of t.
 func fillImages(t *tensor.Dense, set *data.Set, idx []int) {
-	switch d := t.Data().(type) {
+	switch d := metrics.Data(t).(type) {
 	case []float32:
 		for i, j := range idx {
 			set.Scale(d[i*set.Dim:(i+1)*set.Dim], j)
@@ -192,7 +192,7 @@ func fillImages(t *tensor.Dense, set *data.Set, idx []int) {
 // fillOneHot writes the one-hot labels of the examples at idx into t.
 func fillOneHot(t *tensor.Dense, set *data.Set, idx []int) {
 	classes := t.Shape()[1]
-	switch d := t.Data().(type) {
+	switch d := metrics.Data(t).(type) {
 	case []float32:
 		clear(d)
 		for i, j := range idx {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gradbench/gradbench/metrics"
 	"gorgonia.org/tensor"
 )
 
@@ -201,14 +202,14 @@ func zerosLike(ts []*tensor.Dense) [][]float64 {
 
 // apply runs the kernel for w's element type on the data of w and g.
 func apply(w, g *tensor.Dense, k32 func(w, g []float32), k64 func(w, g []float64)) error {
-	switch wd := w.Data().(type) {
+	switch wd := metrics.Data(w).(type) {
 	case []float32:
-		if gd, ok := g.Data().([]float32); ok && len(gd) == len(wd) {
+		if gd, ok := metrics.Data(g).([]float32); ok && len(gd) == len(wd) {
 			k32(wd, gd)
 			return nil
 		}
 	case []float64:
-		if gd, ok := g.Data().([]float64); ok && len(gd) == len(wd) {
+		if gd, ok := metrics.Data(g).([]float64); ok && len(gd) == len(wd) {
 			k64(wd, gd)
 			return nil
 		}
