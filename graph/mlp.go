@@ -148,7 +148,7 @@ func Build(spec Spec, p Params, train bool) (*MLP, error) {
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i, err)
 		}
-		z, err := G.BroadcastAdd(xw, b, nil, []byte{0})
+		z, err := BiasAdd(xw, b)
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i, err)
 		}
