@@ -65,10 +65,7 @@ func (erfOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
 				dst[i] = math.Erf(x)
 			}
 		case []float32:
-			dst := out.Data().([]float32)
-			for i, x := range src {
-				dst[i] = float32(math.Erf(float64(x)))
-			}
+			erf32(out.Data().([]float32), src)
 		default:
 			return nil, fmt.Errorf("erf: unsupported dtype %v", v.Dtype())
 		}
@@ -76,7 +73,9 @@ func (erfOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
 	case *G.F64:
 		return G.NewF64(math.Erf(float64(*v))), nil
 	case *G.F32:
-		return G.NewF32(float32(math.Erf(float64(*v)))), nil
+		y := []float32{float32(*v)}
+		erf32(y, y)
+		return G.NewF32(y[0]), nil
 	default:
 		return nil, fmt.Errorf("erf: unsupported value %T", in[0])
 	}
