@@ -39,3 +39,21 @@ func TestErf32(t *testing.T) {
 		t.Errorf("erf32(NaN) = %v", nan[0])
 	}
 }
+
+// TestErfGrad32 checks the float32 erf′ against 2/√π·exp(−x²) in float64
+// rounded to float32: within one ulp (or 1e-45 absolute near underflow).
+func TestErfGrad32(t *testing.T) {
+	var xs []float32
+	for x := -12.0; x <= 12; x += 1.0 / 1024 {
+		xs = append(xs, float32(x))
+	}
+	got := make([]float32, len(xs))
+	erfGrad32(got, xs)
+	for i, x := range xs {
+		a := float64(x)
+		want := float32(2 / math.Sqrt(math.Pi) * math.Exp(-a*a))
+		if d := int64(math.Float32bits(got[i])) - int64(math.Float32bits(want)); d > 1 || d < -1 {
+			t.Errorf("erf′(%g) = %g, want %g", x, got[i], want)
+		}
+	}
+}
