@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"hash"
-	"hash/fnv"
 	"math"
 
 	"github.com/chewxy/hm"
@@ -53,10 +52,7 @@ func (erfOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
 	}
 	switch v := in[0].(type) {
 	case *tensor.Dense:
-		out, ok := prealloc.(*tensor.Dense)
-		if !ok || out.Dtype() != v.Dtype() || !out.Shape().Eq(v.Shape()) {
-			out = tensor.New(tensor.Of(v.Dtype()), tensor.WithShape(v.Shape().Clone()...))
-		}
+		out := reuse(prealloc, v.Dtype(), v.Shape())
 		switch src := v.Data().(type) {
 		case []float64:
 			dst := out.Data().([]float64)
@@ -86,11 +82,7 @@ func (erfOp) String() string       { return "erf" }
 
 func (erfOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "erf") }
 
-func (op erfOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op erfOp) Hashcode() uint32 { return hashOf(op) }
 
 func (erfOp) DiffWRT(inputs int) []bool { return []bool{true} }
 
@@ -124,11 +116,7 @@ func (erfGradOp) OverwritesInput() int                              { return -1 
 func (erfGradOp) String() string                                    { return "erf′" }
 func (erfGradOp) WriteHash(h hash.Hash)                             { fmt.Fprint(h, "erf′") }
 
-func (op erfGradOp) Hashcode() uint32 {
-	h := fnv.New32a()
-	op.WriteHash(h)
-	return h.Sum32()
-}
+func (op erfGradOp) Hashcode() uint32 { return hashOf(op) }
 
 func (op erfGradOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
 
@@ -142,10 +130,7 @@ func (erfGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 	if !ok {
 		return nil, fmt.Errorf("erf′: unsupported value %T", in[0])
 	}
-	out, ok := prealloc.(*tensor.Dense)
-	if !ok || out.Dtype() != v.Dtype() || !out.Shape().Eq(v.Shape()) {
-		out = tensor.New(tensor.Of(v.Dtype()), tensor.WithShape(v.Shape().Clone()...))
-	}
+	out := reuse(prealloc, v.Dtype(), v.Shape())
 	switch src := v.Data().(type) {
 	case []float64:
 		dst := out.Data().([]float64)

@@ -1,6 +1,7 @@
 package slurm
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -52,30 +53,22 @@ const (
 `
 )
 
-func TestParseSqueue(t *testing.T) {
-	got := ParseSqueue(squeueText)
-	want := map[Task]string{{"100", 0}: "COMPLETED", {"100", 1}: "RUNNING", {"100", 2}: "PENDING", {"100", 3}: "PENDING",
-		{"100", 4}: "PENDING", {"102", 0}: "TIMEOUT"}
-	if len(got) != len(want) {
-		t.Errorf("ParseSqueue = %v, want %v", got, want)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("task %v: %q, want %q", k, got[k], v)
-		}
-	}
-}
-
-func TestParseSacct(t *testing.T) {
-	got := ParseSacct(sacctText)
-	want := map[Task]string{{"100", 0}: "COMPLETED", {"100", 5}: "PENDING", {"100", 6}: "PENDING", {"102", 1}: "CANCELLED"}
-	if len(got) != len(want) {
-		t.Errorf("ParseSacct = %v, want %v", got, want)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("task %v: %q, want %q", k, got[k], v)
-		}
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		got  map[Task]string
+		want map[Task]string
+	}{
+		{"squeue", ParseSqueue(squeueText), map[Task]string{{"100", 0}: "COMPLETED", {"100", 1}: "RUNNING", {"100", 2}: "PENDING",
+			{"100", 3}: "PENDING", {"100", 4}: "PENDING", {"102", 0}: "TIMEOUT"}},
+		{"sacct", ParseSacct(sacctText), map[Task]string{{"100", 0}: "COMPLETED", {"100", 5}: "PENDING", {"100", 6}: "PENDING",
+			{"102", 1}: "CANCELLED"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !maps.Equal(tc.got, tc.want) {
+				t.Errorf("got %v, want %v", tc.got, tc.want)
+			}
+		})
 	}
 }
 
