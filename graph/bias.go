@@ -6,7 +6,7 @@ import (
 	"hash/fnv"
 
 	"github.com/chewxy/hm"
-	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/graph/values"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -69,12 +69,15 @@ func (biasAddOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 	}
 	out := reuse(prealloc, x.Dtype(), x.Shape())
 	n := x.Shape()[1]
-	switch xd := metrics.Data(x).(type) {
-	case []float32:
-		addRows(metrics.Data(out).([]float32), xd, metrics.Data(b).([]float32), n)
-	case []float64:
-		addRows(metrics.Data(out).([]float64), xd, metrics.Data(b).([]float64), n)
-	default:
+	if xd, ok := values.Float32s(x); ok {
+		o, _ := values.Float32s(out)
+		bd, _ := values.Float32s(b)
+		addRows(o, xd, bd, n)
+	} else if xd, ok := values.Float64s(x); ok {
+		o, _ := values.Float64s(out)
+		bd, _ := values.Float64s(b)
+		addRows(o, xd, bd, n)
+	} else {
 		return nil, fmt.Errorf("bias add: unsupported dtype %v", x.Dtype())
 	}
 	return out, nil
@@ -141,12 +144,13 @@ func (colSumOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) 
 	}
 	n := g.Shape()[1]
 	out := reuse(prealloc, g.Dtype(), tensor.Shape{1, n})
-	switch gd := metrics.Data(g).(type) {
-	case []float32:
-		sumRows(metrics.Data(out).([]float32), gd, n)
-	case []float64:
-		sumRows(metrics.Data(out).([]float64), gd, n)
-	default:
+	if gd, ok := values.Float32s(g); ok {
+		o, _ := values.Float32s(out)
+		sumRows(o, gd, n)
+	} else if gd, ok := values.Float64s(g); ok {
+		o, _ := values.Float64s(out)
+		sumRows(o, gd, n)
+	} else {
 		return nil, fmt.Errorf("column sum: unsupported dtype %v", g.Dtype())
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gradbench/gradbench/graph/values"
 	"gorgonia.org/tensor"
 )
 
@@ -17,20 +18,21 @@ func Scores(logits tensor.Tensor, labels []uint8) (correct int, lossSum float64,
 	}
 	classes := s[1]
 	row := make([]float64, classes)
-	data := Data(logits)
+	f32, is32 := values.Float32s(logits)
+	f64, is64 := values.Float64s(logits)
+	if !is32 && !is64 {
+		return 0, 0, fmt.Errorf("scores: unsupported dtype %v", logits.Dtype())
+	}
 	for i, y := range labels {
 		if int(y) >= classes {
 			return 0, 0, fmt.Errorf("scores: label %d out of %d classes", y, classes)
 		}
-		switch d := data.(type) {
-		case []float32:
+		if is32 {
 			for k := range row {
-				row[k] = float64(d[i*classes+k])
+				row[k] = float64(f32[i*classes+k])
 			}
-		case []float64:
-			copy(row, d[i*classes:(i+1)*classes])
-		default:
-			return 0, 0, fmt.Errorf("scores: unsupported dtype %v", logits.Dtype())
+		} else {
+			copy(row, f64[i*classes:(i+1)*classes])
 		}
 		best := 0
 		for k, v := range row {

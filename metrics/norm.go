@@ -4,21 +4,26 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gradbench/gradbench/graph/values"
 	"gorgonia.org/tensor"
 )
 
 // SumSquares returns Σ x² over t's elements, accumulated in float64.
 func SumSquares(t tensor.Tensor) (float64, error) {
 	var s float64
-	switch d := Data(t).(type) {
-	case []float32:
+	if d, ok := values.Float32s(t); ok {
 		for _, x := range d {
 			s += float64(x) * float64(x)
 		}
-	case []float64:
+		return s, nil
+	}
+	if d, ok := values.Float64s(t); ok {
 		for _, x := range d {
 			s += x * x
 		}
+		return s, nil
+	}
+	switch d := t.Data().(type) {
 	case float32:
 		s = float64(d) * float64(d)
 	case float64:
@@ -118,20 +123,4 @@ func (n Norms) Finite() bool {
 		return false
 	}
 	return true
-}
-
-// Data returns t's elements as a []float32 or []float64 for a float
-// tensor, else as t.Data() gives them. For a *tensor.Dense it does so
-// without Data's reflection, which allocates twice a call: a step reads
-// some hundred tensors.
-func Data(t tensor.Tensor) any {
-	if d, ok := t.(*tensor.Dense); ok && !d.IsScalar() {
-		switch d.Dtype() {
-		case tensor.Float32:
-			return d.Float32s()
-		case tensor.Float64:
-			return d.Float64s()
-		}
-	}
-	return t.Data()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/gradbench/gradbench/graph/values"
 	"gorgonia.org/tensor"
 )
 
@@ -16,10 +17,10 @@ func ActStats(h tensor.Tensor, saturatesBeyond float64, countDead bool) (Stats, 
 	if len(s) != 2 || s[0] == 0 || s[1] == 0 {
 		return Stats{}, fmt.Errorf("activation stats: shape %v, want a non-empty matrix", s)
 	}
-	switch d := Data(h).(type) {
-	case []float32:
+	if d, ok := values.Float32s(h); ok {
 		return actStats(d, s[0], s[1], saturatesBeyond, countDead), nil
-	case []float64:
+	}
+	if d, ok := values.Float64s(h); ok {
 		return actStats(d, s[0], s[1], saturatesBeyond, countDead), nil
 	}
 	return Stats{}, fmt.Errorf("activation stats: unsupported dtype %v", h.Dtype())

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/graph"
+	"github.com/gradbench/gradbench/graph/values"
 	"github.com/gradbench/gradbench/metrics"
 	"github.com/gradbench/gradbench/models/config"
 	G "gorgonia.org/gorgonia"
@@ -173,12 +174,13 @@ func labelsAt(set *data.Set, idx []int) []uint8 {
 
 // fillImages copies the examples of set at idx into the rows of t.
 func fillImages(t *tensor.Dense, set *data.Set, idx []int) {
-	switch d := metrics.Data(t).(type) {
-	case []float32:
+	if d, ok := values.Float32s(t); ok {
 		for i, j := range idx {
 			set.Scale(d[i*set.Dim:(i+1)*set.Dim], j)
 		}
-	case []float64:
+		return
+	}
+	if d, ok := values.Float64s(t); ok {
 		row := make([]float32, set.Dim)
 		for i, j := range idx {
 			set.Scale(row, j)
@@ -192,13 +194,14 @@ func fillImages(t *tensor.Dense, set *data.Set, idx []int) {
 // fillOneHot writes the one-hot labels of the examples at idx into t.
 func fillOneHot(t *tensor.Dense, set *data.Set, idx []int) {
 	classes := t.Shape()[1]
-	switch d := metrics.Data(t).(type) {
-	case []float32:
+	if d, ok := values.Float32s(t); ok {
 		clear(d)
 		for i, j := range idx {
 			d[i*classes+int(set.Labels[j])] = 1
 		}
-	case []float64:
+		return
+	}
+	if d, ok := values.Float64s(t); ok {
 		clear(d)
 		for i, j := range idx {
 			d[i*classes+int(set.Labels[j])] = 1

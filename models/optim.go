@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/graph/values"
 	"gorgonia.org/tensor"
 )
 
@@ -263,18 +263,17 @@ func zerosLike(ts []*tensor.Dense) [][]float64 {
 
 // apply runs the kernel for w's element type on the data of w and g.
 func apply(w, g *tensor.Dense, k32 func(w, g []float32), k64 func(w, g []float64)) error {
-	switch wd := metrics.Data(w).(type) {
-	case []float32:
-		if gd, ok := metrics.Data(g).([]float32); ok && len(gd) == len(wd) {
+	if wd, ok := values.Float32s(w); ok {
+		if gd, ok := values.Float32s(g); ok && len(gd) == len(wd) {
 			k32(wd, gd)
 			return nil
 		}
-	case []float64:
-		if gd, ok := metrics.Data(g).([]float64); ok && len(gd) == len(wd) {
+	} else if wd, ok := values.Float64s(w); ok {
+		if gd, ok := values.Float64s(g); ok && len(gd) == len(wd) {
 			k64(wd, gd)
 			return nil
 		}
-	default:
+	} else {
 		return fmt.Errorf("unsupported dtype %v", w.Dtype())
 	}
 	return fmt.Errorf("gradient %v %v does not match weight %v %v", g.Dtype(), g.Shape(), w.Dtype(), w.Shape())
