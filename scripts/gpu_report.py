@@ -169,11 +169,11 @@ def failures(out, lines):
     for r in tsv(os.path.join(out, "phases.tsv")):
         if r["result"] != "ok":
             h = head_of(os.path.join(out, "phases", r["phase"] + ".err"))
-            shown.append((f"phase {r['phase']}: {r['result']} (rc {r['rc']}, {r['seconds']} s of {r['limit']})", h))
+            shown.append((f"phase {r['phase']}: {r['result']}" + ("" if r["rc"] == "-" else f" (rc {r['rc']}, {r['seconds']} s of {r['limit']})"), h))
     for r in tsv(os.path.join(out, "steps.tsv")):
         if r["result"] != "ok":
             h = head_of(os.path.join(out, "steps", r["step"] + ".err"))
-            shown.append((f"{r['phase']} / {r['step']}: {r['result']} (rc {r['rc']}, {r['seconds']} s of {r['limit']})", h))
+            shown.append((f"{r['phase']} / {r['step']}: {r['result']}" + ("" if r["rc"] == "-" else f" (rc {r['rc']}, {r['seconds']} s of {r['limit']})"), h))
     if not shown:
         return
     lines += ["", "### Failures (first 40 lines of standard error)"]
