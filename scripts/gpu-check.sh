@@ -470,9 +470,23 @@ phase_info() {
 	[ $ok = 1 ]
 }
 
+# use_native: when no prebuilt GPU binary started, the one make gpu built on
+# this machine since, if it did and it starts.
+use_native() {
+	[ -z "${GPU:-}" ] && [ "$DRY" = 0 ] || return 0
+	grep -q '^gpu_build_rc 0$' "$WORK/native/build.txt" 2>/dev/null && [ -x "$BIN/gradbench-native" ] || return 0
+	if step "info-native-$PHASE" 40 "$BIN/gradbench-native" info --act gelu --json "$WORK/info.json" >"$WORK/info.txt"; then
+		echo "gpu binary for the measurements from phase $PHASE on: $BIN/gradbench-native (make gpu here)" >>"$WORK/binaries.txt"
+		state GPU "$BIN/gradbench-native"
+		state GPU_ENV ""
+		state GTEST ""
+	fi
+}
+
 TRAIN_FLAGS=(--train-size 6400 --test-size 1000 --epochs 1 --log-every 1 --quiet)
 phase_correct() {
 	local act n pids=()
+	use_native
 	[ -n "${CPU:-}" ] || echo "gpu-check: no CPU binary: nothing to compare against" >&2
 	# The CPU runs in the background, the GPU runs one at a time.
 	for act in sigmoid tanh relu leakyrelu gelu; do
@@ -514,6 +528,7 @@ phase_correct() {
 phase_speed() {
 	local act width batch steps t dev=cuda widths
 	[ "$DRY" = 1 ] && dev=cpu
+	use_native
 	widths=$(echo "$SPEED_WIDTHS" | tr ' ' ',')
 	# PyTorch first: one process for the whole grid.
 	step torch-grid 150 python3 scripts/torch_reference.py --grid --device $dev --acts "$(echo "$SPEED_ACTS" | tr ' ' ',')" \
@@ -534,6 +549,7 @@ phase_speed() {
 }
 
 phase_memory() {
+	use_native
 	[ -n "${GPU:-}" ] || { echo "gpu-check: no GPU binary" >&2; return 1; }
 	local dir=$WORK/runs/mem-gelu pid t0 end ms gpu rss step rc
 	# The binary itself in the background, so that its own pid is sampled;
