@@ -4,7 +4,7 @@ BIN     := bin/gradbench
 RUNS    ?= runs
 FLAGS   ?=
 
-.PHONY: all build build-go fast-deps gpu gpu-env gpu-check gpu-bundle openblas openblas-deps test-openblas test-slurm run data data-fashion test fuzz clean
+.PHONY: all build build-go fast-deps gpu gpu-env gpu-check gpu-check-dry gpu-bundle gpu-prebuild gpu-carry openblas openblas-deps test-openblas test-slurm run data data-fashion test fuzz clean
 
 all: build
 
@@ -48,14 +48,27 @@ gpu:
 gpu-env:
 	scripts/cuda/build.sh --check
 
-# The GPU check (docs/gpu.md): build, correctness, memory and speed on an
-# NVIDIA GPU, report in runs/gpu-check/report.md. gpu-bundle packs the Go
-# toolchain and modules for a GPU machine without Go or network.
+# The GPU check (docs/gpu.md): one run, under a deadline, of every phase
+# (preflight, binaries, correctness, speed, memory, ...) on an NVIDIA GPU;
+# report in runs/gpu-check/report.md. gpu-check-dry runs it here with the CPU
+# build standing in. gpu-carry makes what a GPU machine without Go or
+# network needs: gpu-bundle (the Go toolchain and modules), gpu-prebuild (the
+# CUDA, CUDA-test and CPU binaries, built here against CUDA 12 headers) and
+# the MNIST data.
 gpu-check: data
 	scripts/gpu-check.sh
 
+gpu-check-dry: data
+	scripts/gpu-check.sh --dry-run
+
 gpu-bundle:
 	scripts/gpu-bundle.sh
+
+gpu-prebuild:
+	scripts/gpu-prebuild.sh
+
+gpu-carry: gpu-bundle gpu-prebuild data
+	@du -sh bin/gpu-bundle bin/gpu-prebuilt datasets/mnist
 
 # The OpenBLAS build: Gorgonia's matrix products go to OpenBLAS through cgo,
 # 2-3x faster steps. Needs Debian's libopenblas-dev (make openblas-deps).

@@ -5,9 +5,12 @@ package graph
 import (
 	"embed"
 	"fmt"
+	"maps"
 	"os"
 	"path"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"unsafe"
 
@@ -40,18 +43,44 @@ func init() {
 	if err != nil {
 		panic(err)
 	}
+	modules := map[string]string{}
 	for _, f := range files {
 		data, err := ptxFiles.ReadFile(path.Join("kernels/ptx", f.Name()))
 		if err != nil {
 			panic(err)
 		}
-		module := strings.TrimSuffix(f.Name(), ".ptx")
+		modules[strings.TrimSuffix(f.Name(), ".ptx")] = string(data)
+	}
+	// GRADBENCH_PTX_DIR: PTX compiled on the machine that runs the binary
+	// (scripts/cuda/build.sh --ptx DIR) replaces the embedded modules of the
+	// same name, so that a binary built elsewhere can use that machine's nvcc.
+	if dir := os.Getenv("GRADBENCH_PTX_DIR"); dir != "" {
+		found, err := filepath.Glob(filepath.Join(dir, "*.ptx"))
+		if err == nil && len(found) == 0 {
+			err = fmt.Errorf("no .ptx files there")
+		}
+		for _, f := range found {
+			data, rerr := os.ReadFile(f)
+			if rerr != nil {
+				err = rerr
+				break
+			}
+			modules[strings.TrimSuffix(filepath.Base(f), ".ptx")] = string(data)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "gradbench: GRADBENCH_PTX_DIR=%s: %v\n", dir, err)
+			os.Exit(2)
+		}
+		ptxArch += " (PTX from GRADBENCH_PTX_DIR " + dir + ")"
+	}
+	for _, module := range slices.Sorted(maps.Keys(modules)) {
+		data := modules[module]
 		var funcs []string
-		for _, m := range entryRE.FindAllStringSubmatch(string(data), -1) {
+		for _, m := range entryRE.FindAllStringSubmatch(data, -1) {
 			funcs = append(funcs, m[1])
 			kernels[module+"."+m[1]] = true
 		}
-		G.AddToStdLib(module, string(data), funcs)
+		G.AddToStdLib(module, data, funcs)
 	}
 }
 

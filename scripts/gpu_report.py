@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """Turns the results of scripts/gpu-check.sh into one Markdown report.
 
-  python3 scripts/gpu_report.py OUT_DIR [--dry-run]
+  python3 scripts/gpu_report.py WORK_DIR [--dry-run]
 
-Reads OUT_DIR/env.txt, build.txt, info.txt, gotest-graph.txt,
-runs/diff-ACT-N.json (gradbench diff), memory.csv and speed.jsonl, whichever
-exist, and prints the report. The tolerances it judges by:
+Reads what the check has written to WORK_DIR so far, whichever files exist
+(gpu-check.sh runs it after every phase, so a cut-off run still has a
+report): phases.tsv and steps.tsv (each phase's and command's result, time
+and limit; the first 40 lines of the standard error of each that failed, from
+phases/NAME.err and steps/NAME.err), preflight.txt, symbols.txt,
+binaries.txt, info.txt, info-ptx.txt, runs/diff-ACT-N.json (gradbench diff),
+gotest-graph.txt, memory.csv, speed.jsonl and native/ (make gpu on the GPU
+machine itself). It prints the report. The tolerances it judges by:
 
 - CPU and GPU runs start from the same weights, so at step 1 the loss and
   every gradient norm must agree to float32 arithmetic: relative gap at most
@@ -53,6 +58,131 @@ def fmt(x):
     return f"{x:.2g}" if abs(x) < 0.01 or abs(x) >= 1000 else f"{x:.3g}"
 
 
+def tsv(path):
+    txt = read(path)
+    if not txt:
+        return []
+    rows = [l.split("\t") for l in txt.strip().split("\n")]
+    head = rows[0]
+    return [dict(zip(head, r)) for r in rows[1:]]
+
+
+def head_of(path, n=40):
+    txt = read(path)
+    if not txt or not txt.strip():
+        return None
+    body = txt.rstrip("\n").split("\n")
+    # A Go program stopped by the check's SIGQUIT: from its first goroutine
+    # of its own, where it hung, rather than the runtime's idle threads.
+    if "SIGQUIT: quit" in body:
+        for i, l in enumerate(body):
+            if l.startswith("goroutine ") and not l.startswith("goroutine 0 "):
+                return body[:2] + ["…"] + body[i:i + n - 3]
+    return body[:n]
+
+
+def places(txt):
+    p = re.findall(r"^(gpu|cpu)\s+(\d+)\s+", txt or "", re.M)
+    return sum(int(n) for w, n in p if w == "gpu"), sum(int(n) for w, n in p if w == "cpu")
+
+
+def phases(out, lines):
+    rows = tsv(os.path.join(out, "phases.tsv"))
+    if not rows:
+        return
+    lines += ["", "| phase | result | seconds | limit |", "|---|---|---|---|"]
+    lines += [f"| {r['phase']} | {r['result']} | {r['seconds']} | {r['limit']} |" for r in rows]
+
+
+def preflight(out, lines):
+    txt = read(os.path.join(out, "preflight.txt"))
+    if txt:
+        body = txt.strip().split("\n")
+        lines += ["", "### Preflight", "", "```"] + body[:90] + (["…"] if len(body) > 90 else []) + ["```"]
+    sym = read(os.path.join(out, "symbols.txt"))
+    ok = None
+    if sym:
+        lines += ["", "Libraries the prebuilt CUDA binaries import from (every imported function looked up):", ""]
+        lines += [f"- {l}" for l in sym.strip().split("\n")]
+        checked = [l for l in sym.split("\n") if re.match(r"^lib\S+: ", l)]
+        if checked:
+            ok = all("exports all" in l for l in checked)
+    return ok
+
+
+def binaries(out, lines):
+    txt = read(os.path.join(out, "binaries.txt"))
+    if txt:
+        lines += ["", "### Binaries", "", "```", txt.strip(), "```"]
+    info = read(os.path.join(out, "info.txt"))
+    started = None
+    if info is not None:
+        g, c = places(info)
+        started = g + c > 0
+        lines += [f"gradbench info (GELU graph): {g} nodes on the GPU, {c} on the CPU (table in info.txt)"
+                  if started else "gradbench info: FAILED (see Failures)"]
+    ptx = read(os.path.join(out, "info-ptx.txt"))
+    if ptx is not None:
+        g, c = places(ptx)
+        lines += [f"with GRADBENCH_PTX_DIR (this machine's nvcc): {g} nodes on the GPU, {c} on the CPU" if g + c
+                  else "with GRADBENCH_PTX_DIR (this machine's nvcc): FAILED"]
+    return started
+
+
+def native(out, lines):
+    build = read(os.path.join(out, "native", "build.txt"))
+    made = read(os.path.join(out, "native", "make-gpu.txt"))
+    if build is None and made is None:
+        return None
+    b = dict(l.split(" ", 1) for l in (build or "").split("\n") if " " in l)
+    rc = b.get("gpu_build_rc")
+    built = rc == "0"
+    last = made.strip().split("\n")[-1] if made and made.strip() else ""
+    state = "built" if built else ("still building when the check needed it" if rc in (None, "still building") else f"FAILED (rc {rc})")
+    lines += ["", "### make gpu on this machine (beside the prebuilt binaries)",
+              f"make gpu: {state}" + (f" in {b['gpu_build_s']} s" if "gpu_build_s" in b else "") + (f" — {last}" if last else "")]
+    if made and not built:
+        errs = [l for l in made.split("\n") if re.search(r"error|could not determine|undefined reference|not found|make gpu:", l)]
+        lines += ["", "```"] + (errs[:20] or made.strip().split("\n")[-20:]) + ["```"]
+    info = read(os.path.join(out, "native", "info.txt"))
+    if info is not None:
+        g, c = places(info)
+        lines += [f"- info: {g} nodes on the GPU, {c} on the CPU" if g + c else "- info: FAILED (see Failures)"]
+    sym = read(os.path.join(out, "native", "symbols.txt"))
+    if sym:
+        lines += [f"- {l}" for l in sym.strip().split("\n")]
+    d = read(os.path.join(out, "runs", "diff-native-gelu-50.json"))
+    ref = (read(os.path.join(out, "native", "diff-ref.txt")) or "").strip()
+    smoke = None
+    if d:
+        j = json.loads(d)
+        loss, norm = j["loss"]["rel"], j["norm"]["rel"]
+        smoke = loss <= STEP50 and norm <= STEP50
+        lines += [f"- 50 GELU steps, {ref}: largest relative gap {fmt(loss)} in loss, {fmt(norm)} in norms"
+                  + (" — agree" if smoke else " — DIFFER")]
+    # Built, and its 50 GELU steps agree with the prebuilt binary's.
+    return bool(built and smoke)
+
+
+def failures(out, lines):
+    shown = []
+    for r in tsv(os.path.join(out, "phases.tsv")):
+        if r["result"] != "ok":
+            h = head_of(os.path.join(out, "phases", r["phase"] + ".err"))
+            shown.append((f"phase {r['phase']}: {r['result']}" + ("" if r["rc"] == "-" else f" (rc {r['rc']}, {r['seconds']} s of {r['limit']})"), h))
+    for r in tsv(os.path.join(out, "steps.tsv")):
+        if r["result"] != "ok":
+            h = head_of(os.path.join(out, "steps", r["step"] + ".err"))
+            shown.append((f"{r['phase']} / {r['step']}: {r['result']}" + ("" if r["rc"] == "-" else f" (rc {r['rc']}, {r['seconds']} s of {r['limit']})"), h))
+    if not shown:
+        return
+    lines += ["", "### Failures (first 40 lines of standard error)"]
+    for title, h in shown:
+        lines += ["", f"**{title}**"]
+        if h:
+            lines += ["```"] + h + ["```"]
+
+
 def correctness(out, lines):
     rows, ok_all = [], True
     for act in ACTS:
@@ -98,7 +228,7 @@ def gotest(out, lines):
     keys = [n for _, n in results if n.startswith(("TestErfOnGPU", "TestKernelsRegistered", "TestMLPGradients/gelu", "TestErf"))]
     lines += ["", f"### go test ./graph/ on the device: {'PASS' if ok else 'FAIL'} ({passed} passed"
               + (f", failed: {', '.join(failed)}" if failed else "") + ")",
-              "Includes " + (", ".join(sorted(set(keys))) if keys else "no GPU-specific test (dry run)") + "."]
+              "Includes " + (", ".join(sorted(set(keys))) if keys else "no GPU-specific test") + "."]
     return ok
 
 
@@ -163,8 +293,10 @@ def speed(out, lines):
             judged = True
             ok = ok and ratio <= 2
         rows.append(f"| {act} | {w} | {b} | {fmt(gpu)} | {fmt(cpu)} | {fmt(torch)} | {fmt(speedup)} | {fmt(ratio)} |")
+    notes = (read(os.path.join(out, "speed-notes.txt")) or "").strip()
     lines += ["", "### ms per step (median), depth 20: gradbench on the GPU and the CPU, PyTorch eager on the GPU",
-              "Targets: CPU/GPU > 1 from width 1024; GPU/PyTorch ≤ 2 at width 4096.", "",
+              "Targets: CPU/GPU > 1 from width 1024; GPU/PyTorch ≤ 2 at width 4096."
+              + (" Note: " + "; ".join(notes.split("\n")) + "." if notes else ""), "",
               "| act | width | batch | gradbench GPU | gradbench CPU | PyTorch GPU | CPU/GPU | GPU/PyTorch |",
               "|---|---|---|---|---|---|---|---|"] + rows
     return ok if judged else None
@@ -175,32 +307,20 @@ def main():
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
     out, dry = sys.argv[1], "--dry-run" in sys.argv[2:]
-    lines = ["## GPU check" + (" (DRY RUN: the OpenBLAS CPU build stood in for the GPU binary)" if dry else "")]
-    env = read(os.path.join(out, "env.txt"))
-    if env:
-        lines += ["", "```", env.strip(), "```"]
-    build = read(os.path.join(out, "build.txt"))
-    if build:
-        b = dict(l.split(" ", 1) for l in build.split("\n") if " " in l)
-        made = read(os.path.join(out, "make-gpu.txt")) or ""
-        last = made.strip().split("\n")[-1] if made.strip() else ""
-        built = b.get("gpu_build_rc") == "0"
-        lines += ["", f"make gpu: {'built' if built else 'FAILED'} in {b.get('gpu_build_s', '?')} s — {last}"]
-        if not built:
-            errs = [l for l in made.split("\n") if re.search(r"error|could not determine|undefined reference|not found", l)]
-            lines += ["", "```"] + (errs[:20] or made.strip().split("\n")[-20:]) + ["```"]
-    info = read(os.path.join(out, "info.txt"))
-    if info:
-        places = re.findall(r"^(gpu|cpu)\s+(\d+)\s+", info, re.M)
-        g = sum(int(n) for w, n in places if w == "gpu")
-        c = sum(int(n) for w, n in places if w == "cpu")
-        lines += [f"gradbench info (GELU graph): {g} nodes on the GPU, {c} on the CPU (table in info.txt)"]
+    lines = ["## GPU check" + (" (DRY RUN: the CPU build stood in for the GPU binary)" if dry else "")]
+    phases(out, lines)
+    libs = preflight(out, lines)
+    started = binaries(out, lines)
     verdicts = {
+        "the libraries export every function the prebuilt binaries import": libs,
+        "the GPU binary starts (info)": started,
         "go test on the device": gotest(out, lines),
         "CPU and GPU agree": correctness(out, lines),
         "device memory flat": memory(out, lines),
         "speed targets": speed(out, lines),
+        "make gpu on this machine builds and agrees": native(out, lines),
     }
+    failures(out, lines)
     lines += ["", "### Verdicts", ""]
     for k, v in verdicts.items():
         lines.append(f"- {k}: {'not run' if v is None else ('yes' if v else 'NO')}")
