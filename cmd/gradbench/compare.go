@@ -59,7 +59,7 @@ func compare(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	every, err := checkpointEvery(c)
+	output, err := output(c)
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,9 @@ func compare(c *cli.Context) error {
 			cfg = ck.Config // equal but for the data directory
 		}
 		if !ck.Done() {
-			_, errs[i] = models.TrainInto(ctx, cfg, ds, filepath.Join(out, acts[i]), ck, every, prog.update(acts[i]))
+			o := resumedOutput(c, output, ck)
+			o.Progress = prog.update(acts[i])
+			_, errs[i] = models.TrainInto(ctx, cfg, ds, filepath.Join(out, acts[i]), ck, o)
 		}
 		prog.finish(acts[i])
 	})

@@ -71,9 +71,9 @@ func sweepRun(c *cli.Context) error {
 	case jobs < 1:
 		return usagef("--jobs must be at least 1, got %d", jobs)
 	}
-	every, err := checkpointEvery(c)
-	if err != nil {
-		return err
+	every := c.Int("checkpoint-every")
+	if every < 0 {
+		return usagef("--checkpoint-every must be 0 or more, got %d", every)
 	}
 	opts := slurm.Options{Partition: c.String("partition"), CPUs: c.Int("cpus-per-task"), Mem: c.String("mem"), Time: c.String("time")}
 	if err := opts.Check(); engine == "slurm" && err != nil {

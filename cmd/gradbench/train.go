@@ -36,7 +36,7 @@ func train(c *cli.Context) error {
 	var ck *models.Checkpoint
 	var dir string
 	var err error
-	every, err := checkpointEvery(c)
+	write, err := output(c)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,9 @@ func train(c *cli.Context) error {
 	ctx, stop := signalContext()
 	defer stop()
 	bar := progressFor(c)
-	s, err := models.TrainInto(ctx, cfg, ds, dir, ck, every, bar.update)
+	write = resumedOutput(c, write, ck)
+	write.Progress = bar.update
+	s, err := models.TrainInto(ctx, cfg, ds, dir, ck, write)
 	bar.done()
 	switch {
 	case errors.Is(err, models.ErrDiverged):
