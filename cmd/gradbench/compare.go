@@ -20,11 +20,20 @@ import (
 )
 
 func compareCommand() *cli.Command {
-	flags := trainFlags()
+	// Every setting but --act, which compare refuses (a hidden flag, so
+	// that the refusal can name --acts).
+	var flags []cli.Flag
+	for _, f := range settingFlags() {
+		if f.Names()[0] == "act" {
+			f = &cli.StringFlag{Name: "act", Hidden: true}
+		}
+		flags = append(flags, f)
+	}
+	flags = append(flags, outputFlags(&cli.StringFlag{Name: "out", Value: "runs/compare", Usage: "output directory: run ACT goes to DIR/ACT, the report to DIR", Category: "Output"})...)
 	flags = append(flags,
-		&cli.StringFlag{Name: "acts", Value: strings.Join(graph.Canonical, ","), Usage: "activations to compare, comma-separated"},
-		&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "activations trained at once"},
-		&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted compare in --out: finished activations are not trained again"},
+		&cli.StringFlag{Name: "acts", Value: strings.Join(graph.Canonical, ","), Usage: "activations to compare, comma-separated", Category: "Compare"},
+		&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "activations trained at once", Category: "Compare"},
+		&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted compare in --out: finished activations are not trained again", Category: "Compare"},
 	)
 	return &cli.Command{
 		Name:      "compare",
@@ -53,7 +62,7 @@ func compare(c *cli.Context) error {
 	}
 	out := c.String("out")
 	if out == "" {
-		out = "runs/compare"
+		return usagef("--out is empty: give the compare's directory")
 	}
 	ds, err := prepare(base, out, len(acts))
 	if err != nil {

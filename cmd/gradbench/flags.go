@@ -30,15 +30,16 @@ func settingFlags(names ...string) []cli.Flag {
 		if f.Env != "" {
 			env = []string{f.Env}
 		}
+		g := f.Group
 		switch v := f.Value(d).(type) {
 		case string:
-			flags = append(flags, &cli.StringFlag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env})
+			flags = append(flags, &cli.StringFlag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env, Category: g})
 		case int:
-			flags = append(flags, &cli.IntFlag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env})
+			flags = append(flags, &cli.IntFlag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env, Category: g})
 		case uint64:
-			flags = append(flags, &cli.Uint64Flag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env})
+			flags = append(flags, &cli.Uint64Flag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env, Category: g})
 		case float64:
-			flags = append(flags, &cli.Float64Flag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env})
+			flags = append(flags, &cli.Float64Flag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env, Category: g})
 		}
 	}
 	return flags
@@ -53,22 +54,22 @@ func contains(names []string, name string) bool {
 	return false
 }
 
-// trainFlags are the flags of train, shared by the commands that train:
-// every setting, then how the run is written.
+// trainFlags are the flags of train: every setting, then how the run is
+// written.
 func trainFlags() []cli.Flag {
-	return append(settingFlags(), outputFlags()...)
+	return append(settingFlags(), outputFlags(&cli.StringFlag{Name: "out", Usage: "output directory (default: runs/ACT)", Category: "Output"})...)
 }
 
 // outputFlags are the flags of how a training command writes its runs,
-// which change no number.
-func outputFlags() []cli.Flag {
+// which change no number, with its --out flag.
+func outputFlags(out cli.Flag) []cli.Flag {
 	return []cli.Flag{
-		&cli.IntFlag{Name: "checkpoint-every", Value: 200, Usage: "write a checkpoint every N steps (0: only at the start, the end and on interrupt)"},
-		&cli.BoolFlag{Name: "tensorboard", Value: true, Usage: "also write a TensorBoard event file (events.out.tfevents.*) in each run directory; --tensorboard=false: none"},
-		&cli.IntFlag{Name: "hist-every", Usage: "TensorBoard: weight-gradient histograms every N steps (0: about 50 per run)"},
-		&cli.StringFlag{Name: "out", Usage: "output directory (default runs/ACT)"},
-		&cli.BoolFlag{Name: "quiet", Usage: "no progress line"},
-		&cli.BoolFlag{Name: "cuda", Usage: "train on an NVIDIA GPU (binary built with make gpu)"},
+		&cli.IntFlag{Name: "checkpoint-every", Value: 200, Usage: "write a checkpoint every N steps (0: only at the start, the end and on interrupt)", Category: "Output"},
+		&cli.BoolFlag{Name: "tensorboard", Value: true, Usage: "also write a TensorBoard event file (events.out.tfevents.*) in each run directory; --tensorboard=false: none", Category: "Output"},
+		&cli.IntFlag{Name: "hist-every", Usage: "TensorBoard: weight-gradient histograms every N steps (0: about 50 per run)", Category: "Output"},
+		out,
+		&cli.BoolFlag{Name: "quiet", Usage: "no progress lines", Category: "Output"},
+		&cli.BoolFlag{Name: "cuda", Usage: "train on an NVIDIA GPU (binary built with make gpu)", Category: "Training"},
 	}
 }
 

@@ -58,6 +58,9 @@ func sweepCommand() *cli.Command {
 
 func sweepRun(c *cli.Context) error {
 	if c.Args().Present() {
+		if s := suggest(c.Args().First(), c.Command.Subcommands); s != "" {
+			return usagef("unknown sweep command %q: did you mean %q? (gradbench sweep --help)", c.Args().First(), s)
+		}
 		return usagef("unexpected argument %q: gradbench sweep --grid FILE --out DIR, or gradbench sweep status|resubmit DIR", c.Args().First())
 	}
 	grid, out, engine, jobs := c.String("grid"), c.String("out"), c.String("engine"), c.Int("jobs")

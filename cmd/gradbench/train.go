@@ -17,7 +17,7 @@ func trainCommand() *cli.Command {
 		Name:  "train",
 		Usage: "train one network and record its per-layer gradient norms",
 		Flags: append(trainFlags(),
-			&cli.StringFlag{Name: "resume", Usage: "continue the interrupted run in `DIR` from its checkpoint"}),
+			&cli.StringFlag{Name: "resume", Usage: "continue the interrupted run in `DIR` from its checkpoint", Category: "Output"}),
 		Action: train,
 	}
 }
