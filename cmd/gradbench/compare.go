@@ -82,7 +82,7 @@ func compare(c *cli.Context) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	prog := newRunsProgress(progressFor(c), len(acts))
+	prog := progressFor(c, len(acts))
 	errs := make([]error, len(acts))
 	models.ForEach(len(acts), jobs, func(i int) {
 		cfg, ck := base, resume[i]

@@ -45,7 +45,7 @@ func sweepCommand() *cli.Command {
 			&cli.StringFlag{Name: "engine", Value: "local", Usage: "local (train here, --jobs at once) or slurm (submit a job array)"},
 			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "local engine: runs trained at once"},
 			&cli.IntFlag{Name: "checkpoint-every", Value: 200, Usage: "write each run's checkpoint every N steps"},
-			&cli.BoolFlag{Name: "quiet", Usage: "no progress line"},
+			&cli.BoolFlag{Name: "quiet", Usage: "no progress lines"},
 			&cli.StringFlag{Name: "partition", Usage: "slurm: partition (default: the cluster's)"},
 			&cli.IntFlag{Name: "cpus-per-task", Value: 1, Usage: "slurm: CPUs of each task"},
 			&cli.StringFlag{Name: "mem", Usage: "slurm: memory of each task, as sbatch --mem takes it (e.g. 2G)"},
@@ -143,7 +143,7 @@ func sweepRun(c *cli.Context) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	bar := newRunsProgress(progressFor(c), len(spec.Runs))
+	bar := progressFor(c, len(spec.Runs))
 	err = sweep.Local{Jobs: jobs, Log: lineWriter{bar, os.Stdout}, Progress: bar.update, Finished: bar.finish}.Launch(ctx, sw)
 	bar.clear()
 	switch {
@@ -153,17 +153,6 @@ func sweepRun(c *cli.Context) error {
 		return err
 	}
 	return plotSweep(os.Stdout, out, out)
-}
-
-// lineWriter writes lines to w after clearing the progress line.
-type lineWriter struct {
-	bar *runsProgress
-	w   io.Writer
-}
-
-func (l lineWriter) Write(b []byte) (int, error) {
-	l.bar.clear()
-	return l.w.Write(b)
 }
 
 // thisBinary is the absolute path of the running gradbench.

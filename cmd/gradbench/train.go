@@ -74,11 +74,11 @@ func train(c *cli.Context) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	bar := progressFor(c)
+	bar := progressFor(c, 1)
 	write = resumedOutput(c, write, ck)
-	write.Progress = bar.update
+	write.Progress = bar.update(cfg.Act)
 	s, err := models.TrainInto(ctx, cfg, ds, dir, ck, write)
-	bar.done()
+	bar.clear()
 	switch {
 	case errors.Is(err, models.ErrDiverged):
 		return exitError{fmt.Errorf("%w; outputs so far are in %s", err, dir), exitDiverged}
