@@ -270,10 +270,11 @@ func plotSweep(w io.Writer, dir, out string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	rows, points, missing, err := sweep.Results(dir, spec)
+	res, err := sweep.Results(dir, spec)
 	if err != nil {
 		return err
 	}
+	rows, points, missing := res.Rows, res.Points, res.Missing
 	if len(points) == 0 {
 		return usagef("no run of the sweep in %s has finished yet: see gradbench sweep status %s", dir, dir)
 	}
@@ -283,6 +284,9 @@ func plotSweep(w io.Writer, dir, out string) error {
 	figs, err := plots.SweepFigures(points, out)
 	if err != nil {
 		return fmt.Errorf("figures: %w", err)
+	}
+	if err := plots.WriteTidy(filepath.Join(out, plots.TidyFile), res.Runs, res.Names); err != nil {
+		return err
 	}
 	stop := plots.StopDepths(points)
 	if err := plots.SweepReport(out, "gradbench sweep: training against depth", spec.Describe(missing), stop, rows, figs); err != nil {
