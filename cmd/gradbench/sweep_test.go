@@ -229,6 +229,11 @@ func TestSweepLocal(t *testing.T) {
 	for _, name := range []string{"sweep_accuracy", "sweep_grad_ratio"} {
 		checkPNG(t, dir, name)
 	}
+	// One tidy grad_norms.csv of every run, a column per swept setting.
+	tidy := strings.SplitN(readFile(t, filepath.Join(dir, "grad_norms.csv")), "\n", 3)
+	if tidy[0] != "run,act,depth,step,layer,param,l2" || !strings.HasPrefix(tidy[1], `"`+spec.Runs[0].Name+`",relu,2,1,0,weight,`) {
+		t.Errorf("tidy grad_norms.csv begins %q", tidy[:2])
+	}
 	if _, err := os.Stat(filepath.Join(dir, sweep.PIDFile)); !os.IsNotExist(err) {
 		t.Errorf("%s left behind: %v", sweep.PIDFile, err)
 	}
