@@ -98,7 +98,7 @@ func markdownReport(title, config string, rows []metrics.Row, figs []Figure, sec
 
 // reportStyle is the inline style sheet of report.html.
 const reportStyle = `body { font-family: sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; color: #222; }
-pre { background: #f4f4f4; padding: 0.8em; overflow-x: auto; }
+pre { background: #f4f4f4; padding: 0.8em; overflow-x: auto; white-space: pre-wrap; }
 table { border-collapse: collapse; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; text-align: right; }
 th { background: #eee; }
