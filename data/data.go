@@ -118,7 +118,7 @@ type notFoundError struct {
 }
 
 func (e *notFoundError) Error() string {
-	return fmt.Sprintf("dataset %s not found: %s(.gz) does not exist; run %q (or pass --data-dir)", e.name, e.path, "make "+e.target)
+	return fmt.Sprintf("dataset %s not found: %s(.gz) does not exist; run %q or %q (or pass --data-dir)", e.name, e.path, "gradbench data "+e.name, "make "+e.target)
 }
 
 func (e *notFoundError) Unwrap() error { return fs.ErrNotExist }

@@ -38,9 +38,9 @@ func TestLoadErrors(t *testing.T) {
 		{"x", `unknown dataset "x": use one of fashion-mnist, mnist, synthetic`, false},
 		{"MNIST", `unknown dataset "MNIST": use one of fashion-mnist, mnist, synthetic`, false},
 		{"", `unknown dataset "": use one of fashion-mnist, mnist, synthetic`, false},
-		{"mnist", fmt.Sprintf(`dataset mnist not found: %s does not exist; run "make data" (or pass --data-dir)`,
+		{"mnist", fmt.Sprintf(`dataset mnist not found: %s does not exist; run "gradbench data mnist" or "make data" (or pass --data-dir)`,
 			filepath.Join(dir, "mnist", "train-images-idx3-ubyte(.gz)")), true},
-		{"fashion-mnist", fmt.Sprintf(`dataset fashion-mnist not found: %s does not exist; run "make data-fashion" (or pass --data-dir)`,
+		{"fashion-mnist", fmt.Sprintf(`dataset fashion-mnist not found: %s does not exist; run "gradbench data fashion-mnist" or "make data-fashion" (or pass --data-dir)`,
 			filepath.Join(dir, "fashion-mnist", "train-images-idx3-ubyte(.gz)")), true},
 	} {
 		d, err := Load(tc.name, dir)
@@ -83,7 +83,7 @@ func TestLoadMissingOneFile(t *testing.T) {
 	dir := t.TempDir()
 	writeSplits(t, dir, "mnist", true, "t10k-labels-idx1-ubyte")
 	_, err := Load("mnist", dir)
-	want := fmt.Sprintf(`dataset mnist not found: %s does not exist; run "make data" (or pass --data-dir)`,
+	want := fmt.Sprintf(`dataset mnist not found: %s does not exist; run "gradbench data mnist" or "make data" (or pass --data-dir)`,
 		filepath.Join(dir, "mnist", "t10k-labels-idx1-ubyte(.gz)"))
 	if err == nil || err.Error() != want {
 		t.Errorf("got error %v, want %s", err, want)

@@ -1,7 +1,9 @@
 package metrics
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -191,5 +193,27 @@ func TestRelDiff(t *testing.T) {
 	}
 	if !math.IsNaN(RelDiff(math.NaN(), 1)) || !math.IsNaN(RelDiff(math.Inf(1), 1)) {
 		t.Error("RelDiff of a non-finite value is not NaN")
+	}
+}
+
+func TestLogHist(t *testing.T) {
+	g := tensor.New(tensor.WithShape(7), tensor.WithBacking([]float32{0, 0, 1, -1, 0.5, 1e-3, float32(math.NaN())}))
+	bins, err := LogHist(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 0.5: log10 = -0.30103, bin -0.4 … -0.3; 1e-3 in float32 is just
+	// below 1e-3 or at it: bin -3.1 … -3 or -3 … -2.9.
+	var got []string
+	for _, b := range bins {
+		got = append(got, fmt.Sprintf("%v..%v:%d", b.Lo, b.Hi, b.Count))
+	}
+	want1 := "-Inf..-Inf:2 -3.1..-3:1 -0.4..-0.3:1 0..0.1:2"
+	want2 := "-Inf..-Inf:2 -3..-2.9:1 -0.4..-0.3:1 0..0.1:2"
+	if s := strings.Join(got, " "); s != want1 && s != want2 {
+		t.Errorf("bins %s", s)
+	}
+	if !bins[0].Zero() || bins[1].Zero() {
+		t.Error("Zero")
 	}
 }

@@ -42,6 +42,10 @@ type Checkpoint struct {
 	// Opt is the optimiser's state: its step count and slot vectors.
 	OptStep  int         `json:"opt_step"`
 	OptSlots [][]float64 `json:"-"`
+	// HistEvery is the interval of the run's TensorBoard histograms
+	// (Output.HistEvery, resolved; 0 when it writes none), which a
+	// resumed run keeps.
+	HistEvery int `json:"hist_every,omitempty"`
 }
 
 // State is the training loop's position.
@@ -236,7 +240,14 @@ func OutputBytes(cfg config.Config, trainN, in, classes int) int64 {
 	// Rows: metrics ~120 B; grad_norms ~40 B per layer and parameter;
 	// act_stats ~110 B per hidden layer.
 	perLog := int64(120 + 2*40*(cfg.Depth+1) + 110*cfg.Depth)
-	return 2*checkpoint + logged*perLog + 64<<10
+	// The event file: ~40 B per scalar, the step's ~2 per parameter and
+	// 3 more; about tfevents.DefaultHistograms+2 histograms of each layer,
+	// ~700 B each. grad_hist.csv: two steps of up to ~150 bins of ~30 B
+	// per layer.
+	layers := int64(cfg.Depth + 1)
+	events := logged*40*(2*layers+3) + 52*700*layers
+	hist := 2 * 150 * 30 * layers
+	return 2*checkpoint + logged*perLog + events + hist + 64<<10
 }
 
 // Done reports whether the checkpoint's run has nothing left to train; a

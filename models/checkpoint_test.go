@@ -101,15 +101,9 @@ func TestOutputBytes(t *testing.T) {
 	cfg := config.Default()
 	cfg.Depth, cfg.Width, cfg.Batch, cfg.Epochs = 4, 32, 32, 2
 	dir := t.TempDir()
-	rec, err := rundir.Create(dir)
-	if err != nil {
+	if _, err := TrainInto(context.Background(), cfg, ds, dir, nil, Output{TensorBoard: true}); err != nil {
 		t.Fatal(err)
 	}
-	hooks := Hooks{Checkpoint: func(ck *Checkpoint) error { return WriteCheckpoint(filepath.Join(dir, rundir.CheckpointFile), ck) }}
-	if _, err := Train(context.Background(), cfg, ds, rec, nil, hooks); err != nil {
-		t.Fatal(err)
-	}
-	rec.Close()
 	var written int64
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"sync"
@@ -11,32 +12,95 @@ import (
 	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/models/config"
 	"github.com/gradbench/gradbench/models/rundir"
+	"github.com/gradbench/gradbench/models/rundir/tfevents"
 )
 
+// Output says how TrainInto writes a run besides its CSV files. The zero
+// value writes a checkpoint only at the start and the end, and no event
+// file.
+type Output struct {
+	// CheckpointEvery rewrites the checkpoint and summary.json every N
+	// steps (0: only at the start and the end), and when training ends or
+	// stops.
+	CheckpointEvery int
+	// TensorBoard also writes the run as a TensorBoard event file
+	// (package tfevents), with weight-gradient histograms every HistEvery
+	// steps (0: the resumed run's interval, else about
+	// tfevents.DefaultHistograms per run).
+	TensorBoard bool
+	HistEvery   int
+	// Progress, if not nil, is called after every step.
+	Progress func(Progress)
+}
+
 // TrainInto trains cfg on ds into the run directory dir, recording with a
-// rundir.Recorder, from the checkpoint ck when it is not nil (which must
-// have been read from dir). The checkpoint and summary.json in dir are
-// rewritten every checkpointEvery steps (0: only at the start and the
-// end) and when training ends or stops.
-func TrainInto(ctx context.Context, cfg config.Config, ds *data.Dataset, dir string, ck *Checkpoint, checkpointEvery int, progress func(Progress)) (*rundir.Summary, error) {
+// rundir.Recorder (and a tfevents.Sink if out asks for one), from the
+// checkpoint ck when it is not nil (which must have been read from dir).
+func TrainInto(ctx context.Context, cfg config.Config, ds *data.Dataset, dir string, ck *Checkpoint, out Output) (*rundir.Summary, error) {
+	var sinks Sinks
+	var closers []io.Closer
+	defer func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}()
+	train, _, err := Splits(cfg, ds)
+	if err != nil {
+		return nil, err
+	}
+	histEvery := out.HistEvery
+	if histEvery == 0 && ck != nil {
+		histEvery = ck.HistEvery
+	}
+	if histEvery == 0 {
+		histEvery = tfevents.HistEveryFor(train.N / cfg.Batch * cfg.Epochs)
+	}
+	tbOpts := tfevents.Options{HistEvery: histEvery, LogEvery: cfg.LogEvery}
 	var rec *rundir.Recorder
-	var err error
+	var tb *tfevents.Sink
 	if ck != nil {
-		rec, err = rundir.Reopen(dir, ck.State.Offsets)
+		// Every file is checked before any is cut back.
+		if out.TensorBoard {
+			if err := tfevents.Check(dir, ck.State.Offsets); err != nil {
+				return nil, err
+			}
+		}
+		if rec, err = rundir.Reopen(dir, ck.State.Offsets); err != nil {
+			return nil, err
+		}
+		closers = append(closers, rec)
+		if out.TensorBoard {
+			tb, err = tfevents.Reopen(dir, ck.State.Offsets, tbOpts)
+		}
 	} else {
-		rec, err = rundir.Create(dir)
+		if rec, err = rundir.Create(dir); err != nil {
+			return nil, err
+		}
+		closers = append(closers, rec)
+		// A new run replaces the event files of the one before, whether
+		// or not it writes one.
+		if err = tfevents.Remove(dir); err == nil && out.TensorBoard {
+			tb, err = tfevents.Create(dir, tbOpts)
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer rec.Close()
-	hooks := Hooks{Progress: progress, CheckpointEvery: checkpointEvery, Checkpoint: func(c *Checkpoint) error {
+	sinks = append(sinks, rec)
+	if tb != nil {
+		closers = append(closers, tb)
+		sinks = append(sinks, tb)
+	}
+	hooks := Hooks{Progress: out.Progress, CheckpointEvery: out.CheckpointEvery, Checkpoint: func(c *Checkpoint) error {
+		if tb != nil {
+			c.HistEvery = histEvery
+		}
 		if err := WriteCheckpoint(filepath.Join(dir, rundir.CheckpointFile), c); err != nil {
 			return err
 		}
 		return rundir.WriteJSON(filepath.Join(dir, rundir.SummaryFile), &c.State.Summary)
 	}}
-	return Train(ctx, cfg, ds, rec, ck, hooks)
+	return Train(ctx, cfg, ds, sinks, ck, hooks)
 }
 
 // MismatchError is a checkpoint whose run was configured otherwise than

@@ -16,15 +16,62 @@ import (
 	"github.com/gradbench/gradbench/models/rundir"
 )
 
-// Sink receives a run's measurements as Train makes them. The CSV
-// rundir.Recorder is the first implementation; a sink that can resume
-// reports its position with Offsets, which the checkpoint keeps and which
-// a resumed run reopens it at.
+// Sink receives a run's measurements as Train makes them: on each logged
+// step Grads (the gradient values, before clipping), then Step and Stats;
+// after each epoch Epoch. The CSV rundir.Recorder and the TensorBoard
+// tfevents.Sink implement it; a sink that can resume reports its position
+// with Offsets, which the checkpoint keeps and which a resumed run reopens
+// it at.
 type Sink interface {
+	Grads(metrics.Grads) error
 	Step(metrics.Step) error
 	Stats([]metrics.Stats) error
 	Epoch(metrics.Epoch) error
 	Offsets() (rundir.Offsets, error)
+}
+
+// Sinks is a Sink that passes everything to each of its sinks in order;
+// its Offsets are all of theirs (each sink names its own files).
+type Sinks []Sink
+
+// Grads implements Sink.
+func (ss Sinks) Grads(g metrics.Grads) error {
+	return ss.each(func(s Sink) error { return s.Grads(g) })
+}
+
+// Step implements Sink.
+func (ss Sinks) Step(st metrics.Step) error { return ss.each(func(s Sink) error { return s.Step(st) }) }
+
+// Stats implements Sink.
+func (ss Sinks) Stats(st []metrics.Stats) error {
+	return ss.each(func(s Sink) error { return s.Stats(st) })
+}
+
+// Epoch implements Sink.
+func (ss Sinks) Epoch(e metrics.Epoch) error {
+	return ss.each(func(s Sink) error { return s.Epoch(e) })
+}
+
+// Offsets implements Sink.
+func (ss Sinks) Offsets() (rundir.Offsets, error) {
+	all := rundir.Offsets{}
+	err := ss.each(func(s Sink) error {
+		o, err := s.Offsets()
+		for name, off := range o {
+			all[name] = off
+		}
+		return err
+	})
+	return all, err
+}
+
+func (ss Sinks) each(fn func(Sink) error) error {
+	for _, s := range ss {
+		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Progress is reported after every step.
@@ -194,13 +241,19 @@ func (t *trainer) step() error {
 	}
 	clipped := norms.Global
 	diverged := !finite(loss) || !norms.Finite()
+	logged := (step-1)%cfg.LogEvery == 0 || step == t.total || diverged
+	if logged {
+		if err := t.rec.Grads(metrics.Grads{Step: step, First: step == 1, Last: step == t.total, Params: t.m.Grads()}); err != nil {
+			return err
+		}
+	}
 	if !diverged && cfg.ClipNorm > 0 && norms.Global > cfg.ClipNorm {
 		f := cfg.ClipNorm / norms.Global
 		t.m.ScaleGrads(f)
 		clipped = norms.Global * f
 		st.Summary.ClippedSteps++
 	}
-	if (step-1)%cfg.LogEvery == 0 || step == t.total || diverged {
+	if logged {
 		if err := t.record(step, loss, correct, norms, clipped); err != nil {
 			return err
 		}

@@ -27,8 +27,14 @@ var dashed = []vg.Length{vg.Points(5), vg.Points(3)}
 //
 //   - grad_profile_start, grad_profile_end: weight-gradient norm against
 //     layer at the first and last logged step;
-//   - heatmap_<act>, one per run: log10 weight-gradient norm by layer and
-//     logged step;
+//   - grad_profile_relative: the same at the first logged step divided by
+//     the output layer's, with each run's gain and verdict and its
+//     predicted gain^distance as a reference line;
+//   - heatmap_<run>, one per run: log10 weight-gradient norm by layer and
+//     logged step, all on one colour scale;
+//   - grad_hist_<run>, one per run that recorded grad_hist.csv: the
+//     distribution of log10 |g| of each layer's weight gradient at the
+//     first and last step;
 //   - global_norm: global gradient norm against step;
 //   - loss: training loss against step;
 //   - test_accuracy: test accuracy against epoch;
@@ -36,9 +42,9 @@ var dashed = []vg.Length{vg.Points(5), vg.Points(3)}
 //     saturated-or-dead fraction against hidden layer, only if some run
 //     has activation statistics.
 //
-// Each run is named by its configured activation and drawn in that
-// activation's fixed colour. On error, Figures returns the figures written
-// so far.
+// Each run is named by its label (Labels: its activation, in that
+// activation's fixed colour, when the activations tell the runs apart).
+// On error, Figures returns the figures written so far.
 func Figures(runs []*rundir.Run, dir string) ([]Figure, error) {
 	if len(runs) == 0 {
 		return nil, errors.New("figures: no runs")
@@ -48,7 +54,7 @@ func Figures(runs []*rundir.Run, dir string) ([]Figure, error) {
 			return nil, fmt.Errorf("figures: run %d is nil", i)
 		}
 	}
-	f := figurer{runs: runs, dir: dir, names: runNames(runs)}
+	f := figurer{runs: runs, dir: dir, names: Labels(runs)}
 	f.colors = colorsFor(f.names)
 	f.shapes = shapesFor(f.names)
 
@@ -65,9 +71,28 @@ func Figures(runs []*rundir.Run, dir string) ([]Figure, error) {
 			return figs, err
 		}
 	}
+	if err := add(f.relativeProfile()); err != nil {
+		return figs, err
+	}
+	grids := make([]*grid, len(runs))
+	pers := make([]int, len(runs))
+	zmin, zmax := math.Inf(1), math.Inf(-1)
+	for i, r := range runs {
+		grids[i], pers[i] = normGrid(r.Steps)
+		lo, hi := grids[i].zRange()
+		zmin, zmax = math.Min(zmin, lo), math.Max(zmax, hi)
+	}
 	used := map[string]bool{}
 	for i := range runs {
-		if err := add(f.heatmap(i, uniqueName("heatmap_"+fileName(f.names[i]), used))); err != nil {
+		if err := add(f.heatmap(i, uniqueName("heatmap_"+fileName(f.names[i]), used), grids[i], pers[i], zmin, zmax)); err != nil {
+			return figs, err
+		}
+	}
+	for i, r := range runs {
+		if len(r.GradHist) == 0 {
+			continue
+		}
+		if err := add(f.gradHist(i, uniqueName("grad_hist_"+fileName(f.names[i]), used))); err != nil {
 			return figs, err
 		}
 	}
@@ -404,16 +429,37 @@ func normGrid(steps []metrics.Step) (*grid, int) {
 	return g, per
 }
 
+// zRange returns the smallest and largest finite value of g, +Inf and
+// -Inf when it has none.
+func (g *grid) zRange() (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for c := range g.z {
+		for _, z := range g.z[c] {
+			if finite(z) {
+				lo, hi = math.Min(lo, z), math.Max(hi, z)
+			}
+		}
+	}
+	return lo, hi
+}
+
+// viridis are control colours of the viridis colour map (dark purple,
+// blue, teal, green, yellow), of increasing luminance: a sequential scale
+// on which a darker cell is a smaller gradient, readable in grey and by
+// the colour-blind.
+var viridis = []color.Color{rgb(0x44, 0x01, 0x54), rgb(0x3b, 0x52, 0x8b), rgb(0x21, 0x91, 0x8c), rgb(0x5e, 0xc9, 0x62), rgb(0xfd, 0xe7, 0x25)}
+
 // heatmap draws run i's log10 weight-gradient norm by layer and logged
-// step, with a colour bar.
-func (f *figurer) heatmap(i int, name string) (Figure, error) {
-	r, act := f.runs[i], f.names[i]
+// step, g (columns of up to per steps), with a colour bar from zmin to
+// zmax: the range of all heat maps of a report, so that one colour is one
+// value in all of them.
+func (f *figurer) heatmap(i int, name string, g *grid, per int, zmin, zmax float64) (Figure, error) {
+	act := f.names[i]
 	fig := Figure{Name: name, Title: act + ": log10 weight-gradient norm by layer and step", Series: []string{act},
-		Caption: "Each cell is log10 of one layer's weight-gradient L2 norm at one logged step (colour scale at the right), " +
-			"input layer at the bottom and output layer at the top: a colour change from bottom to top means the gradient " +
-			"changes by orders of magnitude across depth (the colour scale is this run's own, so read its numbers before " +
-			"comparing runs); white cells are zero or non-finite norms."}
-	g, per := normGrid(r.Steps)
+		Caption: "Each cell is log10 of one layer's weight-gradient L2 norm at one logged step (colour scale at the right, " +
+			"dark is small), input layer at the bottom and output layer at the top: a colour change from bottom to top means " +
+			"the gradient changes by orders of magnitude across depth. Every heat map of this report shares one colour " +
+			"scale, so the same colour is the same norm in all of them; white cells are zero or non-finite norms."}
 	cols, rows := g.Dims()
 	if cols == 0 || rows == 0 {
 		fig.Title = act + ": no logged gradient norms"
@@ -423,23 +469,20 @@ func (f *figurer) heatmap(i int, name string) (Figure, error) {
 	if per > 1 {
 		fig.Caption += fmt.Sprintf(" Each column is the geometric mean of up to %d consecutive logged steps.", per)
 	}
-	zmin, zmax := math.Inf(1), math.Inf(-1)
-	for c := range cols {
-		for r := range rows {
-			if z := g.Z(c, r); finite(z) {
-				zmin, zmax = math.Min(zmin, z), math.Max(zmax, z)
-			}
-		}
+	if lo, _ := g.zRange(); !finite(lo) {
+		fig.Title += " (no finite values)"
 	}
 	blank := zmin > zmax
 	switch {
 	case blank: // No finite value: every cell is blank.
-		fig.Title += " (no finite values)"
 		zmin, zmax = -1, 1
 	case zmin == zmax:
 		zmin, zmax = zmin-0.5, zmax+0.5
 	}
-	cmap := moreland.SmoothBlueRed()
+	cmap, err := moreland.NewLuminance(viridis)
+	if err != nil {
+		return Figure{}, fmt.Errorf("%s: %w", name, err)
+	}
 	cmap.SetMax(zmax)
 	cmap.SetMin(zmin)
 	h := plotter.NewHeatMap(g, cmap.Palette(255))
@@ -459,7 +502,7 @@ func (f *figurer) heatmap(i int, name string) (Figure, error) {
 	bar.BackgroundColor = nil
 
 	paint := func(c draw.Canvas) {
-		barWidth := 2.2 * vg.Centimeter
+		barWidth := 2.6 * vg.Centimeter
 		main := draw.Crop(c, 0, -barWidth, 0, 0)
 		// A raster heat map has no seams between cells; a vector one is
 		// exact at any zoom.

@@ -36,11 +36,12 @@ type Figure struct {
 
 // Size and resolution of the written figures.
 const (
-	// Width and Height are the size of every figure.
-	Width  = 16 * vg.Centimeter
-	Height = 10 * vg.Centimeter
+	// Width and Height are the size of every figure: with DPI, a PNG of
+	// 1575 × 984 pixels, sharp on a projector, with text sized for one.
+	Width  = 20 * vg.Centimeter
+	Height = 12.5 * vg.Centimeter
 	// DPI is the resolution of the PNG files.
-	DPI = 150
+	DPI = 200
 )
 
 // Save writes p as dir/name.png and dir/name.svg, Width × Height, the PNG
@@ -160,16 +161,16 @@ var sans = font.Font{Typeface: "Liberation", Variant: "Sans"}
 func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.Title.TextStyle.Font = font.From(sans, 11)
+	p.Title.TextStyle.Font = font.From(sans, 14)
 	p.Title.Padding = 0.25 * vg.Centimeter
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.Tick.Marker = niceTicks{}
-		a.Label.TextStyle.Font = font.From(sans, 10)
-		a.Tick.Label.Font = font.From(sans, 9)
+		a.Label.TextStyle.Font = font.From(sans, 12)
+		a.Tick.Label.Font = font.From(sans, 11)
 	}
-	p.Legend.TextStyle.Font = font.From(sans, 9)
+	p.Legend.TextStyle.Font = font.From(sans, 11)
 	p.Legend.ThumbnailWidth = 0.8 * vg.Centimeter
 	return p
 }
@@ -254,8 +255,9 @@ type series struct {
 	// pointsBelow points get markers anyway, so a single point shows.
 	Points bool
 	Shape  draw.GlyphDrawer
-	// NoLegend leaves the line out of the legend.
-	NoLegend bool
+	// NoLegend leaves the line out of the legend; NoPoints draws no
+	// marker, however few its points (a reference line).
+	NoLegend, NoPoints bool
 }
 
 const pointsBelow = 25
@@ -305,7 +307,7 @@ func addLines(p *plot.Plot, ys yScale, lines []series) (bool, error) {
 	drawn := false
 	for _, l := range lines {
 		xys := plottable(l.XYs, log)
-		style := draw.LineStyle{Color: l.Color, Width: vg.Points(1.4), Dashes: l.Dashes}
+		style := draw.LineStyle{Color: l.Color, Width: vg.Points(1.8), Dashes: l.Dashes}
 		var thumbs []plot.Thumbnailer
 		if len(xys) > 0 {
 			drawn = true
@@ -319,7 +321,7 @@ func addLines(p *plot.Plot, ys yScale, lines []series) (bool, error) {
 			line.LineStyle = style
 			p.Add(line)
 			thumbs = append(thumbs, line)
-			if l.Points || len(xys) < pointsBelow {
+			if !l.NoPoints && (l.Points || len(xys) < pointsBelow) {
 				sc, err := plotter.NewScatter(xys)
 				if err != nil {
 					return false, fmt.Errorf("points %q: %w", l.Name, err)

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -86,6 +87,20 @@ func fakeRun(act string, depth, steps, epochs int, gain float64) *rundir.Run {
 				Saturated: 0.05 * float64(l) / float64(depth), Dead: 0.01 * float64(s) / float64(steps)})
 		}
 	}
+	// Gradient histograms at the first and last step: a bump around
+	// log10 of the layer's norm, and for relu a share of exact zeros.
+	for _, s := range []int{1, steps} {
+		for l := range depth + 1 {
+			c := math.Round(10*math.Log10(math.Pow(gain, float64(depth-l)))) / 10
+			if act == "relu" {
+				r.GradHist = append(r.GradHist, metrics.HistBin{Step: s, Layer: l, Kind: metrics.Weight, Lo: math.Inf(-1), Hi: math.Inf(-1), Count: int64(10 * s)})
+			}
+			for k := -8; k <= 8; k++ {
+				lo := c - 2 + float64(k)/10
+				r.GradHist = append(r.GradHist, metrics.HistBin{Step: s, Layer: l, Kind: metrics.Weight, Lo: lo, Hi: lo + 0.1, Count: int64(20 - abs(k) + s)})
+			}
+		}
+	}
 	for e := 1; e <= epochs; e++ {
 		r.Epochs = append(r.Epochs, metrics.Epoch{Epoch: e, Step: e * steps / max(epochs, 1), TrainLoss: 1 / float64(e),
 			TestLoss: 1.1 / float64(e), TestAccuracy: 0.5 + 0.2*float64(e)})
@@ -94,6 +109,8 @@ func fakeRun(act string, depth, steps, epochs int, gain float64) *rundir.Run {
 }
 
 var acts = []string{"sigmoid", "tanh", "relu", "leakyrelu", "gelu"}
+
+func abs(k int) int { return max(k, -k) }
 
 // fakeRuns returns one run per activation: sigmoid vanishing, gelu
 // exploding, with a NaN and a zero norm, a NaN loss and an infinite global
@@ -180,19 +197,29 @@ func TestFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"grad_profile_start", "grad_profile_end"}
+	want := []string{"grad_profile_start", "grad_profile_end", "grad_profile_relative"}
 	for _, a := range acts {
 		want = append(want, "heatmap_"+a)
+	}
+	for _, a := range acts {
+		want = append(want, "grad_hist_"+a)
 	}
 	want = append(want, "global_norm", "loss", "test_accuracy", "act_std", "act_saturation")
 	if got := figureNames(figs); !slices.Equal(got, want) {
 		t.Fatalf("figures %v, want %v", got, want)
 	}
+	heatText := map[string]string{}
 	for _, f := range figs {
 		svg := checkFiles(t, dir, f)
-		if act, ok := strings.CutPrefix(f.Name, "heatmap_"); ok {
+		if _, act, ok := strings.Cut(f.Name, "heatmap_"); ok || strings.HasPrefix(f.Name, "grad_hist_") {
+			if !ok {
+				act = strings.TrimPrefix(f.Name, "grad_hist_")
+			}
 			if !slices.Equal(f.Series, []string{act}) {
 				t.Errorf("%s: series %v, want [%s]", f.Name, f.Series, act)
+			}
+			if ok {
+				heatText[act] = svgNumbers(svg)
 			}
 			continue
 		}
@@ -200,11 +227,45 @@ func TestFigures(t *testing.T) {
 			t.Errorf("%s: series %v, want %v", f.Name, f.Series, acts)
 		}
 		for _, a := range acts {
-			if !strings.Contains(svg, ">"+a+"<") {
-				t.Errorf("%s.svg has no legend entry %q", f.Name, a)
+			entry := ">" + a + "<"
+			if f.Name == "grad_profile_relative" {
+				entry = ">" + a + ": "
+			}
+			if !strings.Contains(svg, entry) {
+				t.Errorf("%s.svg has no legend entry %q", f.Name, entry)
 			}
 		}
 	}
+	// One colour scale: every heat map's colour bar has the same ticks
+	// (the runs' own ranges differ by decades).
+	for _, a := range acts {
+		if heatText[a] != heatText["sigmoid"] {
+			t.Errorf("heatmap_%s's numbers %s differ from heatmap_sigmoid's %s", a, heatText[a], heatText["sigmoid"])
+		}
+	}
+	rel := readFile(t, filepath.Join(dir, "grad_profile_relative.svg"))
+	for _, want := range []string{`sigmoid: 0\.3\d* vanishing`, `gelu: 1\.5\d* exploding`, `relu: 1\.0\d* healthy`, `predicted gain\^distance`, `gain \(predicted\), verdict`} {
+		if !regexp.MustCompile(want).MatchString(rel) {
+			t.Errorf("grad_profile_relative.svg lacks %q", want)
+		}
+	}
+	if h := readFile(t, filepath.Join(dir, "grad_hist_relu.svg")); !strings.Contains(h, "first step (1)") || !strings.Contains(h, "last step (30)") {
+		t.Error("grad_hist_relu.svg lacks its legend")
+	}
+}
+
+// svgNumbers returns the numbers written as text in an SVG, in order.
+func svgNumbers(svg string) string {
+	return strings.Join(regexp.MustCompile(`>(-?[0-9.]+)<`).FindAllString(svg, -1), " ")
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func TestFiguresWithoutStats(t *testing.T) {
@@ -223,7 +284,7 @@ func TestFiguresWithoutStats(t *testing.T) {
 			t.Errorf("figure %s drawn without activation statistics", f.Name)
 		}
 	}
-	if len(figs) != 2+len(acts)+3 {
+	if len(figs) != 3+2*len(acts)+3 {
 		t.Errorf("%d figures: %v", len(figs), figureNames(figs))
 	}
 }
@@ -307,7 +368,7 @@ func TestFiguresRobust(t *testing.T) {
 				checkFiles(t, dir, f)
 				if strings.HasPrefix(f.Name, "heatmap_") {
 					heatmaps++
-				} else if len(f.Series) != len(runs) {
+				} else if !strings.HasPrefix(f.Name, "grad_hist_") && len(f.Series) != len(runs) {
 					t.Errorf("%s: series %v for %d runs", f.Name, f.Series, len(runs))
 				}
 			}
@@ -430,7 +491,8 @@ func TestReport(t *testing.T) {
 			t.Errorf("report.html contains %q", bad)
 		}
 	}
-	for _, want := range []string{"<table>", "<th>activation</th>", "<td>sigmoid</td>", "&lt;width&gt; &amp; 128", "<pre>"} {
+	for _, want := range []string{"<table>", "<th>activation</th>", "<td>sigmoid</td>", "&lt;width&gt; &amp; 128", "<pre>",
+		`<td class="vanishing">vanishing</td>`, `<td class="exploding">exploding</td>`, `<td class="healthy">healthy</td>`, "td.vanishing {"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("report.html lacks %q", want)
 		}
@@ -438,6 +500,10 @@ func TestReport(t *testing.T) {
 	for _, f := range figs {
 		if !strings.Contains(h, html.EscapeString(f.Caption)) {
 			t.Errorf("report.html lacks the caption of %s", f.Name)
+		}
+		// The title is drawn in the figure, not printed again.
+		if strings.Contains(h, ">"+html.EscapeString(f.Title)+"<") || strings.Contains(string(md), "# "+f.Title) {
+			t.Errorf("the report prints the title of %s besides the figure's own", f.Name)
 		}
 	}
 

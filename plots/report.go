@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gradbench/gradbench/metrics"
@@ -88,15 +89,16 @@ func markdownReport(title, config string, rows []metrics.Row, figs []Figure, sec
 	if len(figs) > 0 {
 		b.WriteString("## Figures\n\n")
 	}
+	// Each figure's title is in its image: it is not repeated.
 	for _, f := range figs {
-		fmt.Fprintf(&b, "### %s\n\n![%s](%s.png)\n\n%s\n\n", f.Title, f.Title, f.Name, f.Caption)
+		fmt.Fprintf(&b, "![%s](%s.png)\n\n%s\n\n", f.Title, f.Name, f.Caption)
 	}
 	return b.String()
 }
 
 // reportStyle is the inline style sheet of report.html.
 const reportStyle = `body { font-family: sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; color: #222; }
-pre { background: #f4f4f4; padding: 0.8em; overflow-x: auto; }
+pre { background: #f4f4f4; padding: 0.8em; overflow-x: auto; white-space: pre-wrap; }
 table { border-collapse: collapse; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; text-align: right; }
 th { background: #eee; }
@@ -104,6 +106,9 @@ td:first-child, th:first-child { text-align: left; }
 figure { margin: 2em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.95em; margin-top: 0.4em; }
+td.vanishing { background: #f4c7c3; color: #7a1410; font-weight: bold; }
+td.exploding { background: #fbd9a8; color: #7a3d00; font-weight: bold; }
+td.healthy { background: #c8e6c9; color: #1b5e20; font-weight: bold; }
 `
 
 // htmlReport returns the text of report.html; pngs[i] is figs[i]'s PNG.
@@ -123,9 +128,14 @@ func htmlReport(title, config string, rows []metrics.Row, figs []Figure, pngs []
 		fmt.Fprintf(&b, "<th>%s</th>", e(h))
 	}
 	b.WriteString("</tr>\n</thead>\n<tbody>\n")
+	verdict := slices.Index(metrics.TableHeader, "verdict")
 	for _, r := range rows {
 		b.WriteString("<tr>")
-		for _, c := range r.Cells() {
+		for i, c := range r.Cells() {
+			if i == verdict && r.Verdict != metrics.Unknown {
+				fmt.Fprintf(&b, "<td class=\"%s\">%s</td>", e(string(r.Verdict)), e(c))
+				continue
+			}
 			fmt.Fprintf(&b, "<td>%s</td>", e(c))
 		}
 		b.WriteString("</tr>\n")
@@ -136,8 +146,9 @@ func htmlReport(title, config string, rows []metrics.Row, figs []Figure, pngs []
 		b.WriteString("<h2>Figures</h2>\n")
 	}
 	for i, f := range figs {
-		fmt.Fprintf(&b, "<figure id=\"%s\">\n<h3>%s</h3>\n<img alt=\"%s\" src=\"data:image/png;base64,%s\">\n<figcaption>%s</figcaption>\n</figure>\n",
-			e(f.Name), e(f.Title), e(f.Title), base64.StdEncoding.EncodeToString(pngs[i]), e(f.Caption))
+		// The title is in the image: it is not repeated above it.
+		fmt.Fprintf(&b, "<figure id=\"%s\">\n<img alt=\"%s\" src=\"data:image/png;base64,%s\">\n<figcaption>%s</figcaption>\n</figure>\n",
+			e(f.Name), e(f.Title), base64.StdEncoding.EncodeToString(pngs[i]), e(f.Caption))
 	}
 	b.WriteString("</body>\n</html>\n")
 	return b.String()

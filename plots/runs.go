@@ -3,25 +3,34 @@ package plots
 import (
 	"fmt"
 	"os"
-	"strings"
+	"path/filepath"
 
 	"github.com/gradbench/gradbench/metrics"
-	"github.com/gradbench/gradbench/models/config"
 	"github.com/gradbench/gradbench/models/rundir"
 )
 
-// RunsReport reads the runs in dirs and writes their figures and report
-// into out; it returns the results table's rows.
+// RunsReport reads the runs in dirs and writes into out their figures,
+// the report and, unless out is itself a run directory, the tidy
+// grad_norms.csv of all of them (WriteTidy); it
+// returns the results table's rows, each named by its run's label
+// (Labels).
 func RunsReport(dirs []string, out string) ([]metrics.Row, error) {
 	var runs []*rundir.Run
-	var rows []metrics.Row
 	for _, d := range dirs {
 		r, err := rundir.Read(d)
 		if err != nil {
 			return nil, err
 		}
 		runs = append(runs, r)
-		rows = append(rows, r.Row())
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("report: no runs")
+	}
+	labels := Labels(runs)
+	rows := make([]metrics.Row, len(runs))
+	for i, r := range runs {
+		rows[i] = r.Row()
+		rows[i].Act = labels[i]
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
@@ -30,19 +39,14 @@ func RunsReport(dirs []string, out string) ([]metrics.Row, error) {
 	if err != nil {
 		return nil, fmt.Errorf("figures: %w", err)
 	}
-	if err := Report(out, "gradbench: gradient flow by activation", describe(runs), rows, figs); err != nil {
+	// Not over a run's own grad_norms.csv, when out is a run directory.
+	if !rundir.IsRun(out) {
+		if err := WriteTidy(filepath.Join(out, TidyFile), runs, labels); err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+	}
+	if err := Report(out, "gradbench: gradient flow by activation", describe(runs, labels), rows, figs); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	return rows, nil
-}
-
-// describe returns each run's configuration, with the initialisation it
-// used and its step count.
-func describe(runs []*rundir.Run) string {
-	var b strings.Builder
-	for _, r := range runs {
-		s := r.Summary
-		fmt.Fprintf(&b, "%s: %s; init used %s, %d steps, %s\n", s.Config.Act, config.Describe(s.Config), s.InitUsed, s.Steps, r.Dir)
-	}
-	return b.String()
 }

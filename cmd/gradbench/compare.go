@@ -20,11 +20,20 @@ import (
 )
 
 func compareCommand() *cli.Command {
-	flags := trainFlags()
+	// Every setting but --act, which compare refuses (a hidden flag, so
+	// that the refusal can name --acts).
+	var flags []cli.Flag
+	for _, f := range settingFlags() {
+		if f.Names()[0] == "act" {
+			f = &cli.StringFlag{Name: "act", Hidden: true}
+		}
+		flags = append(flags, f)
+	}
+	flags = append(flags, outputFlags(&cli.StringFlag{Name: "out", Value: "runs/compare", Usage: "output directory: run ACT goes to DIR/ACT, the report to DIR", Category: "Output"})...)
 	flags = append(flags,
-		&cli.StringFlag{Name: "acts", Value: strings.Join(graph.Canonical, ","), Usage: "activations to compare, comma-separated"},
-		&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "activations trained at once"},
-		&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted compare in --out: finished activations are not trained again"},
+		&cli.StringFlag{Name: "acts", Value: strings.Join(graph.Canonical, ","), Usage: "activations to compare, comma-separated", Category: "Compare"},
+		&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "activations trained at once", Category: "Compare"},
+		&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted compare in --out: finished activations are not trained again", Category: "Compare"},
 	)
 	return &cli.Command{
 		Name:      "compare",
@@ -53,13 +62,13 @@ func compare(c *cli.Context) error {
 	}
 	out := c.String("out")
 	if out == "" {
-		out = "runs/compare"
+		return usagef("--out is empty: give the compare's directory")
 	}
 	ds, err := prepare(base, out, len(acts))
 	if err != nil {
 		return err
 	}
-	every, err := checkpointEvery(c)
+	output, err := output(c)
 	if err != nil {
 		return err
 	}
@@ -73,7 +82,7 @@ func compare(c *cli.Context) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	prog := newRunsProgress(progressFor(c), len(acts))
+	prog := progressFor(c, len(acts))
 	errs := make([]error, len(acts))
 	models.ForEach(len(acts), jobs, func(i int) {
 		cfg, ck := base, resume[i]
@@ -82,7 +91,9 @@ func compare(c *cli.Context) error {
 			cfg = ck.Config // equal but for the data directory
 		}
 		if !ck.Done() {
-			_, errs[i] = models.TrainInto(ctx, cfg, ds, filepath.Join(out, acts[i]), ck, every, prog.update(acts[i]))
+			o := resumedOutput(c, output, ck)
+			o.Progress = prog.update(acts[i])
+			_, errs[i] = models.TrainInto(ctx, cfg, ds, filepath.Join(out, acts[i]), ck, o)
 		}
 		prog.finish(acts[i])
 	})

@@ -33,7 +33,8 @@ func TestCompareJobsAndPlot(t *testing.T) {
 			}
 		}
 	}
-	for _, f := range []string{"report.html", "report.md", "grad_profile_start.png", "heatmap_relu.svg", "global_norm.png"} {
+	for _, f := range []string{"report.html", "report.md", "grad_profile_start.png", "grad_profile_relative.png", "heatmap_relu.svg",
+		"grad_hist_relu.png", "grad_hist_tanh.svg", "global_norm.png", "grad_norms.csv"} {
 		if st, err := os.Stat(filepath.Join(one, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s not written: %v", f, err)
 		}
@@ -131,5 +132,50 @@ func TestCurves(t *testing.T) {
 		if st, err := os.Stat(filepath.Join(out, name)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestReportOfSessions plots two sigmoid runs trained apart (as by two
+// sessions): distinct labels in the table, the figures and the tidy
+// grad_norms.csv, which holds exactly each run's own rows.
+func TestReportOfSessions(t *testing.T) {
+	root := t.TempDir()
+	a, b := filepath.Join(root, "monday", "sigmoid"), filepath.Join(root, "tuesday", "sigmoid")
+	for i, dir := range []string{a, b} {
+		args := append(append([]string{"train"}, small...), "--act", "sigmoid", "--seed", []string{"1", "1"}[i], "--out", dir)
+		if _, stderr, code := run(t, args...); code != 0 {
+			t.Fatalf("train: exit %d: %s", code, stderr)
+		}
+	}
+	out := filepath.Join(root, "report")
+	stdout, stderr, code := run(t, "plot", a, b, "--out", out)
+	if code != 0 {
+		t.Fatalf("plot: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"sigmoid (monday/sigmoid)", "sigmoid (tuesday/sigmoid)"} {
+		if !strings.Contains(stdout, want) || !strings.Contains(readFile(t, filepath.Join(out, "grad_profile_start.svg")), want) {
+			t.Errorf("label %q missing from the table or the legend:\n%s", want, stdout)
+		}
+	}
+	for _, f := range []string{"heatmap_sigmoid__monday_sigmoid_", "heatmap_sigmoid__tuesday_sigmoid_", "grad_hist_sigmoid__monday_sigmoid_"} {
+		checkPNG(t, out, f)
+	}
+	md := readFile(t, filepath.Join(out, "report.md"))
+	if n := strings.Count(md, "every run: act sigmoid"); n != 1 {
+		t.Errorf("the configuration is shown %d times:\n%s", n, md)
+	}
+	tidy := csvRows(t, filepath.Join(out, "grad_norms.csv"))
+	if h := strings.SplitN(readFile(t, filepath.Join(out, "grad_norms.csv")), "\n", 2)[0]; h != "run,act,step,layer,param,l2" {
+		t.Errorf("tidy header %q", h)
+	}
+	var fromTidy []string
+	for _, r := range tidy {
+		if r[0] == "sigmoid (tuesday/sigmoid)" {
+			fromTidy = append(fromTidy, strings.Join(r[2:], ","))
+		}
+	}
+	own := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(b, "grad_norms.csv"))), "\n")[1:]
+	if strings.Join(fromTidy, "\n") != strings.Join(own, "\n") || len(tidy) != 2*len(own) {
+		t.Errorf("the tidy file's rows of one run (%d) are not its grad_norms.csv (%d); %d in all", len(fromTidy), len(own), len(tidy))
 	}
 }

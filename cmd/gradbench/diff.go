@@ -28,7 +28,7 @@ func diffCommand() *cli.Command {
 
 func diffRuns(c *cli.Context) error {
 	if c.NArg() != 2 {
-		return usagef("diff needs two run directories: gradbench diff RUN_A RUN_B (flags before them)")
+		return usagef("diff needs two run directories: gradbench diff RUN_A RUN_B [--steps N] [--rtol R]")
 	}
 	if r := c.Float64("rtol"); !(r >= 0) {
 		return usagef("--rtol %v: must be 0 or more", r)

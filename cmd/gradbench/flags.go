@@ -13,6 +13,7 @@ import (
 	"github.com/gradbench/gradbench/models"
 	"github.com/gradbench/gradbench/models/config"
 	"github.com/gradbench/gradbench/models/rundir"
+	"github.com/gradbench/gradbench/models/rundir/tfevents"
 	"github.com/urfave/cli/v2"
 )
 
@@ -29,15 +30,16 @@ func settingFlags(names ...string) []cli.Flag {
 		if f.Env != "" {
 			env = []string{f.Env}
 		}
+		g := f.Group
 		switch v := f.Value(d).(type) {
 		case string:
-			flags = append(flags, &cli.StringFlag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env})
+			flags = append(flags, &cli.StringFlag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env, Category: g})
 		case int:
-			flags = append(flags, &cli.IntFlag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env})
+			flags = append(flags, &cli.IntFlag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env, Category: g})
 		case uint64:
-			flags = append(flags, &cli.Uint64Flag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env})
+			flags = append(flags, &cli.Uint64Flag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env, Category: g})
 		case float64:
-			flags = append(flags, &cli.Float64Flag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env})
+			flags = append(flags, &cli.Float64Flag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env, Category: g})
 		}
 	}
 	return flags
@@ -52,15 +54,46 @@ func contains(names []string, name string) bool {
 	return false
 }
 
-// trainFlags are the flags of train, shared by the commands that train:
-// every setting, then how the run is written.
+// trainFlags are the flags of train: every setting, then how the run is
+// written.
 func trainFlags() []cli.Flag {
-	return append(settingFlags(),
-		&cli.IntFlag{Name: "checkpoint-every", Value: 200, Usage: "write a checkpoint every N steps (0: only at the start, the end and on interrupt)"},
-		&cli.StringFlag{Name: "out", Usage: "output directory (default runs/ACT)"},
-		&cli.BoolFlag{Name: "quiet", Usage: "no progress line"},
-		&cli.BoolFlag{Name: "cuda", Usage: "train on an NVIDIA GPU (binary built with make gpu)"},
-	)
+	return append(settingFlags(), outputFlags(&cli.StringFlag{Name: "out", Usage: "output directory (default: runs/ACT)", Category: "Output"})...)
+}
+
+// outputFlags are the flags of how a training command writes its runs,
+// which change no number, with its --out flag.
+func outputFlags(out cli.Flag) []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "checkpoint-every", Value: 200, Usage: "write a checkpoint every N steps (0: only at the start, the end and on interrupt)", Category: "Output"},
+		&cli.BoolFlag{Name: "tensorboard", Value: true, Usage: "also write a TensorBoard event file (events.out.tfevents.*) in each run directory; --tensorboard=false: none", Category: "Output"},
+		&cli.IntFlag{Name: "hist-every", Usage: "TensorBoard: weight-gradient histograms every N steps (0: about 50 per run)", Category: "Output"},
+		out,
+		&cli.BoolFlag{Name: "quiet", Usage: "no progress lines", Category: "Output"},
+		&cli.BoolFlag{Name: "cuda", Usage: "train on an NVIDIA GPU (binary built with make gpu)", Category: "Training"},
+	}
+}
+
+// output returns how the runs of c are written: the checked
+// --checkpoint-every, --tensorboard and --hist-every.
+func output(c *cli.Context) (models.Output, error) {
+	every := c.Int("checkpoint-every")
+	if every < 0 {
+		return models.Output{}, usagef("--checkpoint-every must be 0 or more, got %d", every)
+	}
+	hist := c.Int("hist-every")
+	if hist < 0 {
+		return models.Output{}, usagef("--hist-every must be 0 or more, got %d", hist)
+	}
+	return models.Output{CheckpointEvery: every, TensorBoard: c.Bool("tensorboard"), HistEvery: hist}, nil
+}
+
+// resumedOutput returns o for continuing the run of checkpoint ck: unless
+// --tensorboard was given, it writes an event file if the run did.
+func resumedOutput(c *cli.Context, o models.Output, ck *models.Checkpoint) models.Output {
+	if ck != nil && !c.IsSet("tensorboard") {
+		o.TensorBoard = tfevents.FileIn(ck.State.Offsets) != ""
+	}
+	return o
 }
 
 // configFrom builds the configuration: defaults, then the preset, then the
@@ -150,15 +183,6 @@ func outDir(c *cli.Context, cfg config.Config) string {
 		return out
 	}
 	return fmt.Sprintf("runs/%s", cfg.Act)
-}
-
-// checkpointEvery returns --checkpoint-every, checked.
-func checkpointEvery(c *cli.Context) (int, error) {
-	every := c.Int("checkpoint-every")
-	if every < 0 {
-		return 0, usagef("--checkpoint-every must be 0 or more, got %d", every)
-	}
-	return every, nil
 }
 
 // signalContext returns a context cancelled by Ctrl-C or SIGTERM: the one

@@ -25,9 +25,12 @@ func (e usageError) Unwrap() error { return e.err }
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 func main() {
+	cli.FlagStringer = typedFlagStringer(cli.FlagStringer)
+	cli.VersionPrinter = func(c *cli.Context) { fmt.Fprintf(c.App.Writer, "gradbench %s\n", c.App.Version) }
 	app := &cli.App{
-		Name:  "gradbench",
-		Usage: "measure how activation functions shape gradient flow in deep networks",
+		Name:    "gradbench",
+		Usage:   "measure how activation functions shape gradient flow in deep networks",
+		Version: version(),
 		Commands: []*cli.Command{
 			trainCommand(),
 			compareCommand(),
@@ -37,15 +40,29 @@ func main() {
 			infoCommand(),
 			diffCommand(),
 			benchCommand(),
+			dataCommand(),
 		},
 		// Errors are printed once, by main.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError:   onUsageError,
+		// Bare gradbench prints the help; a word that is no command is a
+		// usage error.
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return unknownCommand(c.Args().First(), c.App.Commands)
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+	// gradbench help WORD, for a WORD that is no command.
+	app.CommandNotFound = func(c *cli.Context, name string) {
+		fmt.Fprintln(os.Stderr, "gradbench:", unknownCommand(name, app.Commands))
+		os.Exit(exitUsage)
 	}
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
 	}
-	if err := app.Run(os.Args); err != nil {
+	if err := app.Run(interspersed(os.Args, app.Commands)); err != nil {
 		fmt.Fprintln(os.Stderr, "gradbench:", err)
 		os.Exit(exitCode(err))
 	}
@@ -53,6 +70,9 @@ func main() {
 
 // onUsageError marks a flag that cannot be parsed as a usage error.
 func onUsageError(c *cli.Context, err error, _ bool) error {
+	if c.Command == nil || c.Command.Name == "" || c.Command.Name == c.App.Name {
+		return usagef("%v (see gradbench --help)", err)
+	}
 	return usagef("%v (see gradbench %s --help)", err, c.Command.Name)
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"strings"
 
 	"github.com/gradbench/gradbench/models/rundir"
 	"github.com/gradbench/gradbench/models/sweep"
@@ -22,27 +21,9 @@ func plotCommand() *cli.Command {
 }
 
 func plot(c *cli.Context) error {
-	// Flags stop at the first argument, so --out after the run
-	// directories arrives as arguments.
+	// main moves flags given after the run directories before them.
 	out := c.String("out")
-	var args []string
-	rest := c.Args().Slice()
-	for i := 0; i < len(rest); i++ {
-		switch a := rest[i]; {
-		case a == "--out" || a == "-out":
-			if i+1 == len(rest) {
-				return usagef("--out needs a directory")
-			}
-			out = rest[i+1]
-			i++
-		case strings.HasPrefix(a, "--out=") || strings.HasPrefix(a, "-out="):
-			out = a[strings.IndexByte(a, '=')+1:]
-		case strings.HasPrefix(a, "-"):
-			return usagef("unknown flag %s: plot takes run directories and --out DIR", a)
-		default:
-			args = append(args, a)
-		}
-	}
+	args := c.Args().Slice()
 	if len(args) == 0 {
 		return usagef("plot needs at least one run directory: gradbench plot RUN_DIR... --out DIR")
 	}

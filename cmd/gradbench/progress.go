@@ -2,76 +2,97 @@ package main
 
 import (
 	"fmt"
-	"maps"
+	"io"
 	"os"
-	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gradbench/gradbench/models"
 	"github.com/urfave/cli/v2"
 )
 
-// progressLine draws a one-line progress report on a terminal.
-type progressLine struct {
-	f    *os.File
-	last time.Time
+// The progress of the runs a command trains (train's one, compare's
+// activations, a sweep's runs). On a terminal it is a block of lines
+// redrawn in place, at most every redrawEvery: a header with the runs done
+// (when there are several), then one line per run in training with its
+// step, loss and ETA, each cut to the terminal's width so that nothing
+// wraps. Elsewhere (a CI log, a file) it is plain lines, one per run each
+// time it passes another tenth of its steps or logEvery after its last
+// line (and one at its first step), as Lightning and tqdm write to logs.
+//
+// It is this package's own (about 200 lines) rather than a progress-bar
+// library such as vbauerster/mpb: what it draws is a few text lines, the
+// plain-log mode is the half that matters in CI and those libraries do not
+// have it, and the training loop already reports each step.
+
+const (
+	redrawEvery = 200 * time.Millisecond
+	logEvery    = 30 * time.Second
+)
+
+// runsProgress shows the progress of runs. Its methods are safe for
+// concurrent use and do nothing on a nil receiver.
+type runsProgress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	width func() int
+	now   func() time.Time
+	total int
+	done  int
+	// order are the names of the runs in training, in the order they
+	// started; active holds their last progress.
+	order  []string
+	active map[string]models.Progress
+	// drawn is the number of lines of the block on the terminal.
+	drawn    int
+	lastDraw time.Time
+	// logged is each run's last plain line: when, and at which tenth.
+	logged map[string]logMark
 }
 
-// progressFor returns the progress line on stderr, nil under --quiet.
-func progressFor(c *cli.Context) *progressLine {
+type logMark struct {
+	at    time.Time
+	tenth int
+}
+
+// progressFor returns the progress of total runs on stderr, nil under
+// --quiet.
+func progressFor(c *cli.Context, total int) *runsProgress {
 	if c.Bool("quiet") {
 		return nil
 	}
-	return newProgressLine(os.Stderr)
+	return newRunsProgress(os.Stderr, total)
 }
 
-// newProgressLine returns a progress line on f, or nil when f is not a
-// terminal.
-func newProgressLine(f *os.File) *progressLine {
-	st, err := f.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return nil
+// newRunsProgress returns the progress of total runs on f: lines redrawn
+// in place if f is a terminal, plain log lines otherwise.
+func newRunsProgress(f *os.File, total int) *runsProgress {
+	p := newProgress(f, total, false, nil)
+	if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+		p.tty = true
+		p.width = func() int {
+			if w := termWidth(f); w > 0 {
+				return w
+			}
+			if w, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && w > 0 {
+				return w
+			}
+			return 80
+		}
 	}
-	return &progressLine{f: f}
+	return p
 }
 
-func (p *progressLine) update(pr models.Progress) {
-	if p == nil || (time.Since(p.last) < 200*time.Millisecond && pr.Step != pr.Steps) {
-		return
-	}
-	p.last = time.Now()
-	eta := time.Duration(float64(pr.Elapsed) / float64(pr.Step) * float64(pr.Steps-pr.Step)).Round(time.Second)
-	fmt.Fprintf(p.f, "\rstep %d/%d  epoch %d  loss %.4f  ETA %v   ", pr.Step, pr.Steps, pr.Epoch, pr.Loss, eta)
+func newProgress(w io.Writer, total int, tty bool, width func() int) *runsProgress {
+	return &runsProgress{w: w, tty: tty, width: width, now: time.Now, total: total,
+		active: map[string]models.Progress{}, logged: map[string]logMark{}}
 }
 
-func (p *progressLine) done() {
-	if p != nil {
-		fmt.Fprint(p.f, "\r\033[K")
-	}
-}
-
-// runsProgress shows, on a terminal, how many runs are done and the step
-// of each run in training (compare's activations, a sweep's runs). Its
-// methods do nothing on a nil receiver.
-type runsProgress struct {
-	mu     sync.Mutex
-	line   *progressLine
-	total  int
-	done   int
-	active map[string]models.Progress
-}
-
-// newRunsProgress returns the progress of total runs on line, nil when
-// line is nil.
-func newRunsProgress(line *progressLine, total int) *runsProgress {
-	if line == nil {
-		return nil
-	}
-	return &runsProgress{line: line, total: total, active: map[string]models.Progress{}}
-}
-
+// update returns the progress callback of the run called name.
 func (p *runsProgress) update(name string) func(models.Progress) {
 	if p == nil {
 		return nil
@@ -79,31 +100,167 @@ func (p *runsProgress) update(name string) func(models.Progress) {
 	return func(pr models.Progress) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
+		if _, ok := p.active[name]; !ok {
+			p.order = append(p.order, name)
+		}
 		p.active[name] = pr
-		if time.Since(p.line.last) < 200*time.Millisecond {
+		now := p.now()
+		if !p.tty {
+			p.logLine(name, pr, now)
 			return
 		}
-		p.line.last = time.Now()
-		parts := []string{fmt.Sprintf("%d/%d runs done", p.done, p.total)}
-		for _, r := range slices.Sorted(maps.Keys(p.active)) {
-			parts = append(parts, fmt.Sprintf("%s %d/%d", r, p.active[r].Step, p.active[r].Steps))
+		if now.Sub(p.lastDraw) >= redrawEvery || pr.Step == pr.Steps {
+			p.lastDraw = now
+			p.draw()
 		}
-		fmt.Fprintf(p.line.f, "\r\033[K%s", strings.Join(parts, " | "))
 	}
 }
 
+// logLine writes the plain line of run name when it passed another tenth
+// of its steps, or logEvery after its last line.
+func (p *runsProgress) logLine(name string, pr models.Progress, now time.Time) {
+	if pr.Steps <= 0 {
+		return
+	}
+	tenth := 10 * pr.Step / pr.Steps
+	m, seen := p.logged[name]
+	if seen && tenth <= m.tenth && now.Sub(m.at) < logEvery {
+		return
+	}
+	p.logged[name] = logMark{at: now, tenth: max(tenth, m.tenth)}
+	fmt.Fprintln(p.w, runLine(name, 0, pr, false))
+}
+
+// runLine formats one run's progress, its name padded to pad; compact
+// drops the words for a narrow terminal.
+func runLine(name string, pad int, pr models.Progress, compact bool) string {
+	pct := 0
+	if pr.Steps > 0 {
+		pct = 100 * pr.Step / pr.Steps
+	}
+	eta := "?"
+	if pr.Step > 0 {
+		eta = duration(time.Duration(float64(pr.Elapsed) / float64(pr.Step) * float64(pr.Steps-pr.Step)))
+	}
+	if compact {
+		return fmt.Sprintf("%-*s %d/%d %.3f %s", pad, name, pr.Step, pr.Steps, pr.Loss, eta)
+	}
+	return fmt.Sprintf("%-*s step %*d/%d (%3d%%)  epoch %d  loss %.4f  ETA %s", pad, name+":", len(strconv.Itoa(pr.Steps)), pr.Step, pr.Steps, pct, pr.Epoch, pr.Loss, eta)
+}
+
+// duration formats d as h:mm:ss or m:ss.
+func duration(d time.Duration) string {
+	s := int(d.Round(time.Second).Seconds())
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// fit cuts s to at most width characters, marking a cut with "…".
+func fit(s string, width int) string {
+	if width < 1 {
+		width = 1
+	}
+	if utf8.RuneCountInString(s) <= width {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:width-1]) + "…"
+}
+
+// lines returns the block of lines for a terminal of the given width.
+func (p *runsProgress) lines(width int) []string {
+	// The last column is left empty: some terminals wrap on writing it.
+	w := width - 1
+	var out []string
+	if p.total > 1 {
+		out = append(out, fit(fmt.Sprintf("%d/%d runs done, %d training", p.done, p.total, len(p.order)), w))
+	}
+	pad := 0
+	for _, n := range p.order {
+		pad = max(pad, utf8.RuneCountInString(n)+1)
+	}
+	pad = min(pad, max(8, w/3))
+	for _, n := range p.order {
+		l := runLine(n, pad, p.active[n], false)
+		if utf8.RuneCountInString(l) > w {
+			l = runLine(n, pad-1, p.active[n], true)
+		}
+		out = append(out, fit(l, w))
+	}
+	return out
+}
+
+// draw redraws the block in place: up to its first line, then each line
+// cleared and written, then the rest of the screen cleared.
+func (p *runsProgress) draw() {
+	var b strings.Builder
+	p.erase(&b)
+	ls := p.lines(p.width())
+	for _, l := range ls {
+		b.WriteString(l)
+		b.WriteString("\n")
+	}
+	p.drawn = len(ls)
+	io.WriteString(p.w, b.String())
+}
+
+// erase writes the escape codes that move to the block's first line and
+// clear it and everything below.
+func (p *runsProgress) erase(b *strings.Builder) {
+	if p.drawn > 0 {
+		fmt.Fprintf(b, "\033[%dA", p.drawn)
+	}
+	b.WriteString("\r\033[J")
+	p.drawn = 0
+}
+
+// finish marks the run called name as ended.
 func (p *runsProgress) finish(name string) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if pr, ok := p.active[name]; ok && !p.tty && p.logged[name].tenth < 10 {
+		fmt.Fprintln(p.w, runLine(name, 0, pr, false))
+	}
 	delete(p.active, name)
+	delete(p.logged, name)
+	for i, n := range p.order {
+		if n == name {
+			p.order = append(p.order[:i], p.order[i+1:]...)
+			break
+		}
+	}
 	p.done++
+	if p.tty && p.drawn > 0 {
+		p.draw()
+	}
 }
 
+// clear removes the block from the terminal (before other output, and at
+// the end).
 func (p *runsProgress) clear() {
-	if p != nil {
-		p.line.done()
+	if p == nil || !p.tty || p.drawn == 0 {
+		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var b strings.Builder
+	p.erase(&b)
+	io.WriteString(p.w, b.String())
+}
+
+// lineWriter writes to w after clearing the progress block, which the
+// next update redraws below.
+type lineWriter struct {
+	bar *runsProgress
+	w   io.Writer
+}
+
+func (l lineWriter) Write(b []byte) (int, error) {
+	l.bar.clear()
+	return l.w.Write(b)
 }

@@ -71,7 +71,7 @@ func withoutWallClock(t *testing.T, path string) string {
 // aside.
 func sameRun(t *testing.T, ref, dir string) {
 	t.Helper()
-	for _, f := range []string{"grad_norms.csv", "act_stats.csv", "epochs.csv"} {
+	for _, f := range []string{"grad_norms.csv", "act_stats.csv", "epochs.csv", "grad_hist.csv"} {
 		if readFile(t, filepath.Join(ref, f)) != readFile(t, filepath.Join(dir, f)) {
 			t.Errorf("%s differs from the uninterrupted run", f)
 		}

@@ -45,7 +45,7 @@ func sweepCommand() *cli.Command {
 			&cli.StringFlag{Name: "engine", Value: "local", Usage: "local (train here, --jobs at once) or slurm (submit a job array)"},
 			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "local engine: runs trained at once"},
 			&cli.IntFlag{Name: "checkpoint-every", Value: 200, Usage: "write each run's checkpoint every N steps"},
-			&cli.BoolFlag{Name: "quiet", Usage: "no progress line"},
+			&cli.BoolFlag{Name: "quiet", Usage: "no progress lines"},
 			&cli.StringFlag{Name: "partition", Usage: "slurm: partition (default: the cluster's)"},
 			&cli.IntFlag{Name: "cpus-per-task", Value: 1, Usage: "slurm: CPUs of each task"},
 			&cli.StringFlag{Name: "mem", Usage: "slurm: memory of each task, as sbatch --mem takes it (e.g. 2G)"},
@@ -58,6 +58,9 @@ func sweepCommand() *cli.Command {
 
 func sweepRun(c *cli.Context) error {
 	if c.Args().Present() {
+		if s := suggest(c.Args().First(), c.Command.Subcommands); s != "" {
+			return usagef("unknown sweep command %q: did you mean %q? (gradbench sweep --help)", c.Args().First(), s)
+		}
 		return usagef("unexpected argument %q: gradbench sweep --grid FILE --out DIR, or gradbench sweep status|resubmit DIR", c.Args().First())
 	}
 	grid, out, engine, jobs := c.String("grid"), c.String("out"), c.String("engine"), c.Int("jobs")
@@ -71,9 +74,9 @@ func sweepRun(c *cli.Context) error {
 	case jobs < 1:
 		return usagef("--jobs must be at least 1, got %d", jobs)
 	}
-	every, err := checkpointEvery(c)
-	if err != nil {
-		return err
+	every := c.Int("checkpoint-every")
+	if every < 0 {
+		return usagef("--checkpoint-every must be 0 or more, got %d", every)
 	}
 	opts := slurm.Options{Partition: c.String("partition"), CPUs: c.Int("cpus-per-task"), Mem: c.String("mem"), Time: c.String("time")}
 	if err := opts.Check(); engine == "slurm" && err != nil {
@@ -140,7 +143,7 @@ func sweepRun(c *cli.Context) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	bar := newRunsProgress(progressFor(c), len(spec.Runs))
+	bar := progressFor(c, len(spec.Runs))
 	err = sweep.Local{Jobs: jobs, Log: lineWriter{bar, os.Stdout}, Progress: bar.update, Finished: bar.finish}.Launch(ctx, sw)
 	bar.clear()
 	switch {
@@ -150,17 +153,6 @@ func sweepRun(c *cli.Context) error {
 		return err
 	}
 	return plotSweep(os.Stdout, out, out)
-}
-
-// lineWriter writes lines to w after clearing the progress line.
-type lineWriter struct {
-	bar *runsProgress
-	w   io.Writer
-}
-
-func (l lineWriter) Write(b []byte) (int, error) {
-	l.bar.clear()
-	return l.w.Write(b)
 }
 
 // thisBinary is the absolute path of the running gradbench.
@@ -278,10 +270,11 @@ func plotSweep(w io.Writer, dir, out string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	rows, points, missing, err := sweep.Results(dir, spec)
+	res, err := sweep.Results(dir, spec)
 	if err != nil {
 		return err
 	}
+	rows, points, missing := res.Rows, res.Points, res.Missing
 	if len(points) == 0 {
 		return usagef("no run of the sweep in %s has finished yet: see gradbench sweep status %s", dir, dir)
 	}
@@ -291,6 +284,9 @@ func plotSweep(w io.Writer, dir, out string) error {
 	figs, err := plots.SweepFigures(points, out)
 	if err != nil {
 		return fmt.Errorf("figures: %w", err)
+	}
+	if err := plots.WriteTidy(filepath.Join(out, plots.TidyFile), res.Runs, res.Names); err != nil {
+		return err
 	}
 	stop := plots.StopDepths(points)
 	if err := plots.SweepReport(out, "gradbench sweep: training against depth", spec.Describe(missing), stop, rows, figs); err != nil {

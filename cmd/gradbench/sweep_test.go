@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -228,6 +229,11 @@ func TestSweepLocal(t *testing.T) {
 	for _, name := range []string{"sweep_accuracy", "sweep_grad_ratio"} {
 		checkPNG(t, dir, name)
 	}
+	// One tidy grad_norms.csv of every run, a column per swept setting.
+	tidy := strings.SplitN(readFile(t, filepath.Join(dir, "grad_norms.csv")), "\n", 3)
+	if tidy[0] != "run,act,depth,step,layer,param,l2" || !strings.HasPrefix(tidy[1], `"`+spec.Runs[0].Name+`",relu,2,1,0,weight,`) {
+		t.Errorf("tidy grad_norms.csv begins %q", tidy[:2])
+	}
 	if _, err := os.Stat(filepath.Join(dir, sweep.PIDFile)); !os.IsNotExist(err) {
 		t.Errorf("%s left behind: %v", sweep.PIDFile, err)
 	}
@@ -330,14 +336,13 @@ func TestSweepKilledResumes(t *testing.T) {
 	}
 }
 
-// TestSweepProgressConcurrent calls the sweep's progress line from
-// several goroutines, as the local engine's jobs do.
+// TestSweepProgressConcurrent calls the progress from several
+// goroutines, as the local engine's jobs do.
 func TestSweepProgressConcurrent(t *testing.T) {
-	file, err := os.CreateTemp(t.TempDir(), "progress")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &runsProgress{line: &progressLine{f: file}, total: 3, active: map[string]models.Progress{}}
+	var b strings.Builder
+	var mu sync.Mutex
+	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return b.Write(p) })
+	p := newProgress(w, 3, true, func() int { return 80 })
 	done := make(chan bool)
 	for _, name := range []string{"act=relu", "act=tanh", "act=gelu"} {
 		update := p.update(name)
@@ -352,17 +357,20 @@ func TestSweepProgressConcurrent(t *testing.T) {
 	for range 3 {
 		<-done
 	}
-	file.Close()
-	if b, _ := os.ReadFile(file.Name()); !strings.Contains(string(b), "runs done") {
-		t.Errorf("progress line never drawn: %q", b)
+	if !strings.Contains(b.String(), "runs done") {
+		t.Errorf("progress never drawn: %q", b.String())
 	}
-	if p.done != 3 || len(p.active) != 0 {
+	if p.done != 3 || len(p.active) != 0 || len(p.order) != 0 {
 		t.Errorf("done %d, active %v", p.done, p.active)
 	}
 	var off *runsProgress
 	if off.update("x") != nil {
-		t.Error("progress without a terminal should be off")
+		t.Error("a nil progress should be off")
 	}
 	off.finish("x")
 	off.clear()
 }
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

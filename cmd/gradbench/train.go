@@ -17,7 +17,7 @@ func trainCommand() *cli.Command {
 		Name:  "train",
 		Usage: "train one network and record its per-layer gradient norms",
 		Flags: append(trainFlags(),
-			&cli.StringFlag{Name: "resume", Usage: "continue the interrupted run in `DIR` from its checkpoint"}),
+			&cli.StringFlag{Name: "resume", Usage: "continue the interrupted run in `DIR` from its checkpoint", Category: "Output"}),
 		Action: train,
 	}
 }
@@ -36,7 +36,7 @@ func train(c *cli.Context) error {
 	var ck *models.Checkpoint
 	var dir string
 	var err error
-	every, err := checkpointEvery(c)
+	write, err := output(c)
 	if err != nil {
 		return err
 	}
@@ -74,9 +74,11 @@ func train(c *cli.Context) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	bar := progressFor(c)
-	s, err := models.TrainInto(ctx, cfg, ds, dir, ck, every, bar.update)
-	bar.done()
+	bar := progressFor(c, 1)
+	write = resumedOutput(c, write, ck)
+	write.Progress = bar.update(cfg.Act)
+	s, err := models.TrainInto(ctx, cfg, ds, dir, ck, write)
+	bar.clear()
 	switch {
 	case errors.Is(err, models.ErrDiverged):
 		return exitError{fmt.Errorf("%w; outputs so far are in %s", err, dir), exitDiverged}

@@ -80,3 +80,12 @@ func TestNonFinite(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldsGrouped checks that every setting has a help heading.
+func TestFieldsGrouped(t *testing.T) {
+	for _, f := range Fields {
+		if f.Group == "" || f.Help == "" {
+			t.Errorf("field %s: group %q, help %q", f.Name, f.Group, f.Help)
+		}
+	}
+}

@@ -25,8 +25,9 @@ const (
 // grid's key), help text and check.
 type Field struct {
 	Name string
-	// Help describes the setting for train --help.
-	Help string
+	// Help describes the setting for train --help, and Group is the
+	// heading it is listed under there (Network, Training, Data, Output).
+	Help, Group string
 	// Env, if set, is an environment variable that gives the setting's
 	// default.
 	Env string
@@ -45,7 +46,7 @@ type Field struct {
 // and a sweep names its runs. This is the one table of settings: adding
 // one is a Config field, an entry here and its check.
 var Fields = []Field{
-	{Name: "act", Help: "activation: " + strings.Join(graph.Names(), ", "),
+	{Name: "act", Group: "Network", Help: "activation: " + strings.Join(graph.Names(), ", "),
 		ptr: func(c *Config) any { return &c.Act },
 		check: func(c Config) string {
 			if _, err := graph.Lookup(c.Act, c.LeakySlope); err != nil {
@@ -53,13 +54,13 @@ var Fields = []Field{
 			}
 			return ""
 		}},
-	{Name: "leaky-slope", Help: "negative-side slope of leakyrelu",
+	{Name: "leaky-slope", Group: "Network", Help: "negative-side slope of leakyrelu",
 		ptr: func(c *Config) any { return &c.LeakySlope }, check: func(c Config) string { return finite(c.LeakySlope) }},
-	{Name: "depth", Help: "number of hidden layers", ptr: func(c *Config) any { return &c.Depth }, check: func(c Config) string { return atLeast1(c.Depth) }},
-	{Name: "width", Help: "units per hidden layer", ptr: func(c *Config) any { return &c.Width }, check: func(c Config) string { return atLeast1(c.Width) }},
-	{Name: "batch", Help: "examples per training step", ptr: func(c *Config) any { return &c.Batch }, check: func(c Config) string { return atLeast1(c.Batch) }},
-	{Name: "epochs", Help: "passes over the training set", ptr: func(c *Config) any { return &c.Epochs }, check: func(c Config) string { return atLeast1(c.Epochs) }},
-	{Name: "lr", Help: "learning rate", ptr: func(c *Config) any { return &c.LR },
+	{Name: "depth", Group: "Network", Help: "number of hidden layers", ptr: func(c *Config) any { return &c.Depth }, check: func(c Config) string { return atLeast1(c.Depth) }},
+	{Name: "width", Group: "Network", Help: "units per hidden layer", ptr: func(c *Config) any { return &c.Width }, check: func(c Config) string { return atLeast1(c.Width) }},
+	{Name: "batch", Group: "Training", Help: "examples per training step", ptr: func(c *Config) any { return &c.Batch }, check: func(c Config) string { return atLeast1(c.Batch) }},
+	{Name: "epochs", Group: "Training", Help: "passes over the training set", ptr: func(c *Config) any { return &c.Epochs }, check: func(c Config) string { return atLeast1(c.Epochs) }},
+	{Name: "lr", Group: "Training", Help: "learning rate", ptr: func(c *Config) any { return &c.LR },
 		check: func(c Config) string {
 			if why := finite(c.LR); why != "" {
 				return why
@@ -69,11 +70,11 @@ var Fields = []Field{
 			}
 			return ""
 		}},
-	{Name: "optimizer", Help: "optimiser: " + strings.Join(Optimizers, ", "),
+	{Name: "optimizer", Group: "Training", Help: "optimiser: " + strings.Join(Optimizers, ", "),
 		ptr: func(c *Config) any { return &c.Optimizer }, check: func(c Config) string { return oneOf(c.Optimizer, Optimizers, "optimizer") }},
-	{Name: "init", Help: "initialisation: " + strings.Join(Inits, ", "),
+	{Name: "init", Group: "Network", Help: "initialisation: " + strings.Join(Inits, ", "),
 		ptr: func(c *Config) any { return &c.Init }, check: func(c Config) string { return oneOf(c.Init, Inits, "init") }},
-	{Name: "preset", Help: "start from a preset (" + strings.Join(PresetNames(), ", ") + "); other settings override it",
+	{Name: "preset", Group: "Training", Help: "start from a preset (" + strings.Join(PresetNames(), ", ") + "); other settings override it",
 		ptr: func(c *Config) any { return &c.Preset },
 		check: func(c Config) string {
 			if c.Preset == "" {
@@ -81,15 +82,15 @@ var Fields = []Field{
 			}
 			return oneOf(c.Preset, PresetNames(), "preset")
 		}},
-	{Name: "dtype", Help: "float32 or float64", ptr: func(c *Config) any { return &c.Dtype }, check: func(c Config) string { return oneOf(c.Dtype, Dtypes, "dtype") }},
-	{Name: "seed", Help: "seed of initialisation and data order", ptr: func(c *Config) any { return &c.Seed }},
-	{Name: "dataset", Help: "dataset: mnist, fashion-mnist, synthetic", ptr: func(c *Config) any { return &c.Dataset }},
-	{Name: "data-dir", Help: "folder holding the datasets (make data fills it)", Env: "GRADBENCH_DATA", Locator: true,
+	{Name: "dtype", Group: "Network", Help: "float32 or float64", ptr: func(c *Config) any { return &c.Dtype }, check: func(c Config) string { return oneOf(c.Dtype, Dtypes, "dtype") }},
+	{Name: "seed", Group: "Training", Help: "seed of initialisation and data order", ptr: func(c *Config) any { return &c.Seed }},
+	{Name: "dataset", Group: "Data", Help: "dataset: mnist, fashion-mnist, synthetic", ptr: func(c *Config) any { return &c.Dataset }},
+	{Name: "data-dir", Group: "Data", Help: "folder holding the datasets (make data fills it)", Env: "GRADBENCH_DATA", Locator: true,
 		ptr: func(c *Config) any { return &c.DataDir }},
-	{Name: "train-size", Help: "use only the first N training examples (0: all)", ptr: func(c *Config) any { return &c.TrainSize }, check: func(c Config) string { return atLeast0(c.TrainSize) }},
-	{Name: "test-size", Help: "use only the first N test examples (0: all)", ptr: func(c *Config) any { return &c.TestSize }, check: func(c Config) string { return atLeast0(c.TestSize) }},
-	{Name: "log-every", Help: "record gradient norms every N steps", ptr: func(c *Config) any { return &c.LogEvery }, check: func(c Config) string { return atLeast1(c.LogEvery) }},
-	{Name: "clip-norm", Help: "clip the global gradient norm to X (0: off)", ptr: func(c *Config) any { return &c.ClipNorm },
+	{Name: "train-size", Group: "Data", Help: "use only the first N training examples (0: all)", ptr: func(c *Config) any { return &c.TrainSize }, check: func(c Config) string { return atLeast0(c.TrainSize) }},
+	{Name: "test-size", Group: "Data", Help: "use only the first N test examples (0: all)", ptr: func(c *Config) any { return &c.TestSize }, check: func(c Config) string { return atLeast0(c.TestSize) }},
+	{Name: "log-every", Group: "Output", Help: "record gradient norms every N steps", ptr: func(c *Config) any { return &c.LogEvery }, check: func(c Config) string { return atLeast1(c.LogEvery) }},
+	{Name: "clip-norm", Group: "Training", Help: "clip the global gradient norm to X (0: off)", ptr: func(c *Config) any { return &c.ClipNorm },
 		check: func(c Config) string {
 			if why := finite(c.ClipNorm); why != "" {
 				return why

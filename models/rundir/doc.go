@@ -10,6 +10,8 @@
 //	grad_norms.csv  one row per logged step and parameter (layer, kind)
 //	act_stats.csv   one row per logged step and hidden layer
 //	epochs.csv      one row per epoch
+//	grad_hist.csv   log10 |g| of each weight gradient, binned, at the first and last step
+//	events.out.tfevents.*  the same measurements for TensorBoard (package tfevents)
 //	summary.json    Summary
 //	checkpoint.bin  models.Checkpoint
 package rundir

@@ -15,8 +15,8 @@ import (
 // parseable if the run stops at any point, and a resumed run continues
 // from the sizes (Offsets) its checkpoint recorded.
 type Recorder struct {
-	metrics, grads, epochs, stats *os.File
-	buf                           bytes.Buffer
+	metrics, grads, epochs, stats, hist *os.File
+	buf                                 bytes.Buffer
 }
 
 // CSV headers.
@@ -25,6 +25,7 @@ const (
 	gradsHeader   = "step,layer,param,l2\n"
 	epochsHeader  = "epoch,step,train_loss,test_loss,test_accuracy\n"
 	statsHeader   = "step,layer,pre_mean,pre_std,saturated,dead\n"
+	histHeader    = "step,layer,param,log10_lo,log10_hi,count\n"
 )
 
 // Offsets are the sizes of a Recorder's files at one moment, by file name.
@@ -44,22 +45,43 @@ func (r *Recorder) Offsets() (Offsets, error) {
 }
 
 func (r *Recorder) files() map[string]*os.File {
-	return map[string]*os.File{MetricsFile: r.metrics, GradNormsFile: r.grads, EpochsFile: r.epochs, StatsFile: r.stats}
+	return map[string]*os.File{MetricsFile: r.metrics, GradNormsFile: r.grads, EpochsFile: r.epochs, StatsFile: r.stats, GradHistFile: r.hist}
+}
+
+// recorderFile is one file of a Recorder.
+type recorderFile struct {
+	f      **os.File
+	name   string
+	header string
+	// optional files may be missing from a checkpoint written before
+	// they existed: a resumed run starts them afresh.
+	optional bool
+}
+
+func (r *Recorder) table() []recorderFile {
+	return []recorderFile{
+		{&r.metrics, MetricsFile, metricsHeader, false},
+		{&r.grads, GradNormsFile, gradsHeader, false},
+		{&r.epochs, EpochsFile, epochsHeader, false},
+		{&r.stats, StatsFile, statsHeader, false},
+		{&r.hist, GradHistFile, histHeader, true},
+	}
 }
 
 // Reopen continues the recording in dir from the moment offsets were
 // taken: each file is cut back to its recorded size and appended to. A
 // file missing or shorter than its offset is an error, and then no file is
-// changed.
+// changed. A file that offsets do not name and that came after the
+// checkpoint's version (grad_hist.csv) is started afresh.
 func Reopen(dir string, offsets Offsets) (*Recorder, error) {
 	r := &Recorder{}
-	names := []struct {
-		f    **os.File
-		name string
-	}{{&r.metrics, MetricsFile}, {&r.grads, GradNormsFile}, {&r.epochs, EpochsFile}, {&r.stats, StatsFile}}
-	for _, n := range names {
+	files := r.table()
+	for _, n := range files {
 		path := filepath.Join(dir, n.name)
 		off, ok := offsets[n.name]
+		if !ok && n.optional {
+			continue
+		}
 		st, err := os.Stat(path)
 		switch {
 		case !ok:
@@ -70,9 +92,19 @@ func Reopen(dir string, offsets Offsets) (*Recorder, error) {
 			return nil, fmt.Errorf("resume: %s has %d bytes but the checkpoint was taken at %d: the file was cut short", path, st.Size(), off)
 		}
 	}
-	for _, n := range names {
+	for _, n := range files {
 		path := filepath.Join(dir, n.name)
-		if err := os.Truncate(path, offsets[n.name]); err != nil {
+		off, ok := offsets[n.name]
+		if !ok {
+			fh, err := createFile(path, n.header)
+			if err != nil {
+				r.Close()
+				return nil, fmt.Errorf("resume: %w", err)
+			}
+			*n.f = fh
+			continue
+		}
+		if err := os.Truncate(path, off); err != nil {
 			r.Close()
 			return nil, fmt.Errorf("resume: %w", err)
 		}
@@ -93,21 +125,8 @@ func Create(dir string) (*Recorder, error) {
 		return nil, fmt.Errorf("create output directory: %w", err)
 	}
 	r := &Recorder{}
-	files := []struct {
-		f      **os.File
-		name   string
-		header string
-	}{
-		{&r.metrics, MetricsFile, metricsHeader},
-		{&r.grads, GradNormsFile, gradsHeader},
-		{&r.epochs, EpochsFile, epochsHeader},
-		{&r.stats, StatsFile, statsHeader},
-	}
-	for _, f := range files {
-		fh, err := os.OpenFile(filepath.Join(dir, f.name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
-		if err == nil {
-			err = write(fh, []byte(f.header))
-		}
+	for _, f := range r.table() {
+		fh, err := createFile(filepath.Join(dir, f.name), f.header)
 		if err != nil {
 			r.Close()
 			return nil, fmt.Errorf("create %s: %w", f.name, err)
@@ -115,6 +134,20 @@ func Create(dir string) (*Recorder, error) {
 		*f.f = fh
 	}
 	return r, nil
+}
+
+// createFile creates or empties the append-only file path and writes
+// header to it.
+func createFile(path, header string) (*os.File, error) {
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := write(fh, []byte(header)); err != nil {
+		fh.Close()
+		return nil, err
+	}
+	return fh, nil
 }
 
 // Step records one logged step in metrics.csv and grad_norms.csv.
@@ -147,6 +180,31 @@ func (r *Recorder) Stats(stats []metrics.Stats) error {
 		return err
 	}
 	return nil
+}
+
+// Grads records, at the run's first and last step, the distribution of
+// log10 |g| of every weight gradient in grad_hist.csv (metrics.LogHist:
+// one row per non-empty bin, exact zeros in a row of their own with both
+// bounds -Inf). Other steps write nothing.
+func (r *Recorder) Grads(g metrics.Grads) error {
+	if !g.First && !g.Last {
+		return nil
+	}
+	F := metrics.F
+	r.buf.Reset()
+	for _, p := range g.Params {
+		if p.Kind != metrics.Weight {
+			continue
+		}
+		bins, err := metrics.LogHist(p.Grad)
+		if err != nil {
+			return fmt.Errorf("layer %d %s: %w", p.Layer, p.Kind, err)
+		}
+		for _, b := range bins {
+			fmt.Fprintf(&r.buf, "%d,%d,%s,%s,%s,%d\n", g.Step, p.Layer, p.Kind, F(b.Lo), F(b.Hi), b.Count)
+		}
+	}
+	return write(r.hist, r.buf.Bytes())
 }
 
 // Epoch records one end-of-epoch evaluation in epochs.csv.

@@ -23,6 +23,10 @@ type Run struct {
 	Epochs []metrics.Epoch
 	// Stats are the activation statistics, by logged step then layer.
 	Stats []metrics.Stats
+	// GradHist are the bins of log10 |g| of the weight gradients at the
+	// first and last step, by step, then layer (none for runs recorded
+	// before grad_hist.csv existed).
+	GradHist []metrics.HistBin
 }
 
 // Read reads the run recorded in dir.
@@ -76,17 +80,50 @@ func Read(dir string) (*Run, error) {
 		return nil, err
 	}
 	// Runs recorded without activation statistics have no act_stats.csv.
-	if _, err := os.Stat(filepath.Join(dir, StatsFile)); errors.Is(err, fs.ErrNotExist) {
-		return r, nil
+	if exists(filepath.Join(dir, StatsFile)) {
+		err = readCSV(filepath.Join(dir, StatsFile), 6, func(f []float64) error {
+			r.Stats = append(r.Stats, metrics.Stats{Step: int(f[0]), Layer: int(f[1]), Mean: f[2], Std: f[3], Saturated: f[4], Dead: f[5]})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
-	err = readCSV(filepath.Join(dir, StatsFile), 6, func(f []float64) error {
-		r.Stats = append(r.Stats, metrics.Stats{Step: int(f[0]), Layer: int(f[1]), Mean: f[2], Std: f[3], Saturated: f[4], Dead: f[5]})
-		return nil
-	})
-	if err != nil {
-		return nil, err
+	if exists(filepath.Join(dir, GradHistFile)) {
+		err = readCSVRecords(filepath.Join(dir, GradHistFile), 6, func(rec []string) error {
+			step, err1 := strconv.Atoi(rec[0])
+			layer, err2 := strconv.Atoi(rec[1])
+			lo, err3 := strconv.ParseFloat(rec[3], 64)
+			hi, err4 := strconv.ParseFloat(rec[4], 64)
+			n, err5 := strconv.ParseInt(rec[5], 10, 64)
+			if err := errors.Join(err1, err2, err3, err4, err5); err != nil || rec[2] == "" || n < 0 {
+				return fmt.Errorf("bad row %v", rec)
+			}
+			r.GradHist = append(r.GradHist, metrics.HistBin{Step: step, Layer: layer, Kind: rec[2], Lo: lo, Hi: hi, Count: n})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// HistAt returns the gradient histogram bins of parameters of kind at
+// step, by layer.
+func (r *Run) HistAt(step int, kind string) []metrics.HistBin {
+	var out []metrics.HistBin
+	for _, b := range r.GradHist {
+		if b.Step == step && b.Kind == kind {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // StatsAt returns the statistics of every hidden layer at a logged step.

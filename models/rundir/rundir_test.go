@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/models/config"
+	"gorgonia.org/tensor"
 )
 
 // norms are weight and bias norms per layer, in parameter order.
@@ -154,5 +156,39 @@ func TestDiff(t *testing.T) {
 	nan := mk("f", []float64{2.3, math.NaN(), 1.5}, []float64{0.5, 0.4, 0.3})
 	if d, _ := Diff(a, nan, 0); d.Within(1) {
 		t.Error("a NaN loss is within tolerance")
+	}
+}
+
+// TestGradHist writes grad_hist.csv at the first and last step only and
+// reads it back.
+func TestGradHist(t *testing.T) {
+	dir := t.TempDir()
+	r, err := Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{0, 0.5, -0.5, 10}))
+	b := tensor.New(tensor.WithShape(2), tensor.WithBacking([]float64{1, 1}))
+	params := []metrics.Named{{Layer: 0, Kind: metrics.Weight, Grad: w}, {Layer: 0, Kind: metrics.Bias, Grad: b}}
+	for _, g := range []metrics.Grads{{Step: 1, First: true, Params: params}, {Step: 2, Params: params}, {Step: 3, Last: true, Params: params}} {
+		if err := r.Grads(g); err != nil {
+			t.Fatal(err)
+		}
+		n := norms(1, 1, 1)
+		r.Step(metrics.Step{Step: g.Step, Epoch: 1, Norms: n})
+	}
+	r.Close()
+	want := "step,layer,param,log10_lo,log10_hi,count\n1,0,weight,-Inf,-Inf,1\n1,0,weight,-0.4,-0.3,2\n1,0,weight,1,1.1,1\n" +
+		"3,0,weight,-Inf,-Inf,1\n3,0,weight,-0.4,-0.3,2\n3,0,weight,1,1.1,1\n"
+	if got, _ := os.ReadFile(filepath.Join(dir, GradHistFile)); string(got) != want {
+		t.Errorf("grad_hist.csv:\n%s\nwant\n%s", got, want)
+	}
+	WriteJSON(filepath.Join(dir, SummaryFile), &Summary{Config: config.Default()})
+	run, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := run.HistAt(3, metrics.Weight); len(h) != 3 || !h[0].Zero() || h[2].Lo != 1 || h[2].Count != 1 {
+		t.Errorf("HistAt(3) = %+v", h)
 	}
 }

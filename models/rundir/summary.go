@@ -19,6 +19,7 @@ const (
 	GradNormsFile  = "grad_norms.csv"
 	EpochsFile     = "epochs.csv"
 	StatsFile      = "act_stats.csv"
+	GradHistFile   = "grad_hist.csv"
 	SummaryFile    = "summary.json"
 	CheckpointFile = "checkpoint.bin"
 )

@@ -174,7 +174,8 @@ func (sw *Sweep) train(ctx context.Context, i int, progress func(models.Progress
 	if ck != nil {
 		cfg = ck.Config // equal but for the data directory
 	}
-	return models.TrainInto(ctx, cfg, sw.Sets[r.Key()], filepath.Join(sw.Dir, r.Dir), ck, sw.Spec.CheckpointEvery, progress)
+	return models.TrainInto(ctx, cfg, sw.Sets[r.Key()], filepath.Join(sw.Dir, r.Dir), ck,
+		models.Output{CheckpointEvery: sw.Spec.CheckpointEvery, TensorBoard: true, Progress: progress})
 }
 
 // TrainTask trains run i of sw, as a Slurm array task does: it prints

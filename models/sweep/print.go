@@ -58,25 +58,38 @@ func PrintStatus(w io.Writer, dir string, spec *Spec, states []State) {
 	}
 }
 
-// Results reads the finished runs of the sweep spec in dir: their
-// results-table rows (named by run) and sweep-figure points, and the
-// names of the runs left out unfinished.
-func Results(dir string, spec *Spec) (rows []metrics.Row, points []plots.SweepPoint, missing []string, err error) {
+// Finished are the finished runs of a sweep, read back.
+type Finished struct {
+	// Runs and Names are the finished runs and their names in the sweep.
+	Runs  []*rundir.Run
+	Names []string
+	// Rows are their results-table rows (named by run), Points their
+	// sweep-figure points.
+	Rows   []metrics.Row
+	Points []plots.SweepPoint
+	// Missing names the runs left out unfinished.
+	Missing []string
+}
+
+// Results reads the finished runs of the sweep spec in dir.
+func Results(dir string, spec *Spec) (*Finished, error) {
+	f := &Finished{}
 	for _, r := range spec.Runs {
 		rd := filepath.Join(dir, r.Dir)
 		if s, _ := rundir.ReadSummary(rd); !s.Done() {
-			missing = append(missing, r.Name)
+			f.Missing = append(f.Missing, r.Name)
 			continue
 		}
 		run, err := rundir.Read(rd)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("sweep %s: %w", dir, err)
+			return nil, fmt.Errorf("sweep %s: %w", dir, err)
 		}
 		row := run.Row()
 		row.Act = r.Name
-		rows = append(rows, row)
-		points = append(points, plots.SweepPoint{Act: r.Config.Act, Group: spec.Group(r), Depth: r.Config.Depth,
+		f.Runs, f.Names = append(f.Runs, run), append(f.Names, r.Name)
+		f.Rows = append(f.Rows, row)
+		f.Points = append(f.Points, plots.SweepPoint{Act: r.Config.Act, Group: spec.Group(r), Depth: r.Config.Depth,
 			TestAccuracy: run.Summary.TestAccuracy, GradRatioFirst: run.Summary.GradRatioFirst})
 	}
-	return rows, points, missing, nil
+	return f, nil
 }

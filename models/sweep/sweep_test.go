@@ -133,7 +133,7 @@ func TestLocalConcurrent(t *testing.T) {
 	}
 	r := spec.Runs[3]
 	alone := t.TempDir()
-	if _, err := models.TrainInto(context.Background(), r.Config, sw.Sets[r.Key()], alone, nil, 10, nil); err != nil {
+	if _, err := models.TrainInto(context.Background(), r.Config, sw.Sets[r.Key()], alone, nil, models.Output{CheckpointEvery: 10, TensorBoard: true}); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{rundir.GradNormsFile, rundir.StatsFile, rundir.EpochsFile} {
@@ -199,7 +199,7 @@ func TestPrepareRefusesOtherCheckpoint(t *testing.T) {
 	}
 	dir := t.TempDir()
 	other := spec.Runs[1].Config
-	if _, err := models.TrainInto(context.Background(), other, data.Synthetic(other.Seed, 2048, 512), filepath.Join(dir, spec.Runs[0].Dir), nil, 0, nil); err != nil {
+	if _, err := models.TrainInto(context.Background(), other, data.Synthetic(other.Seed, 2048, 512), filepath.Join(dir, spec.Runs[0].Dir), nil, models.Output{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Prepare(dir, spec); err == nil || !strings.Contains(err.Error(), "configured differently") {
