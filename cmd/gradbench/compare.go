@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/gradbench/gradbench/graph"
@@ -92,12 +93,12 @@ func compare(c *cli.Context) error {
 		}
 		if !ck.Done() {
 			o := resumedOutput(c, output, ck)
-			o.Progress = prog.update(acts[i])
+			o.Progress = prog.Update(acts[i])
 			_, errs[i] = models.TrainInto(ctx, cfg, ds, filepath.Join(out, acts[i]), ck, o)
 		}
-		prog.finish(acts[i])
+		prog.Finish(acts[i])
 	})
-	prog.clear()
+	prog.Clear()
 
 	var dirs []string
 	for i, err := range errs {
@@ -141,7 +142,7 @@ func parseActs(list string, slope float64) ([]string, error) {
 		if _, err := graph.Lookup(a, slope); err != nil {
 			return nil, usageError{fmt.Errorf("--acts: %w", err)}
 		}
-		if !contains(acts, a) {
+		if !slices.Contains(acts, a) {
 			acts = append(acts, a)
 		}
 	}

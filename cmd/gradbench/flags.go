@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"syscall"
 
 	"github.com/gradbench/gradbench/data"
@@ -23,7 +24,7 @@ func settingFlags(names ...string) []cli.Flag {
 	d := config.Default()
 	var flags []cli.Flag
 	for _, f := range config.Fields {
-		if len(names) > 0 && !contains(names, f.Name) {
+		if len(names) > 0 && !slices.Contains(names, f.Name) {
 			continue
 		}
 		var env []string
@@ -43,15 +44,6 @@ func settingFlags(names ...string) []cli.Flag {
 		}
 	}
 	return flags
-}
-
-func contains(names []string, name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
 
 // trainFlags are the flags of train: every setting, then how the run is

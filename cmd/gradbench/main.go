@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/gradbench/gradbench/cmd/internal/conventions"
 	"github.com/urfave/cli/v2"
 )
 
@@ -25,12 +26,12 @@ func (e usageError) Unwrap() error { return e.err }
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 func main() {
-	cli.FlagStringer = typedFlagStringer(cli.FlagStringer)
+	cli.FlagStringer = conventions.TypedFlagStringer(cli.FlagStringer)
 	cli.VersionPrinter = func(c *cli.Context) { fmt.Fprintf(c.App.Writer, "gradbench %s\n", c.App.Version) }
 	app := &cli.App{
 		Name:    "gradbench",
 		Usage:   "measure how activation functions shape gradient flow in deep networks",
-		Version: version(),
+		Version: conventions.Version(),
 		Commands: []*cli.Command{
 			trainCommand(),
 			compareCommand(),
@@ -62,7 +63,7 @@ func main() {
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
 	}
-	if err := app.Run(interspersed(os.Args, app.Commands)); err != nil {
+	if err := app.Run(conventions.Interspersed(os.Args, app.Commands)); err != nil {
 		fmt.Fprintln(os.Stderr, "gradbench:", err)
 		os.Exit(exitCode(err))
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gradbench/gradbench/cmd/internal/conventions"
 	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/metrics"
 	"github.com/gradbench/gradbench/models"
@@ -58,7 +59,7 @@ func sweepCommand() *cli.Command {
 
 func sweepRun(c *cli.Context) error {
 	if c.Args().Present() {
-		if s := suggest(c.Args().First(), c.Command.Subcommands); s != "" {
+		if s := conventions.Suggest(c.Args().First(), c.Command.Subcommands); s != "" {
 			return usagef("unknown sweep command %q: did you mean %q? (gradbench sweep --help)", c.Args().First(), s)
 		}
 		return usagef("unexpected argument %q: gradbench sweep --grid FILE --out DIR, or gradbench sweep status|resubmit DIR", c.Args().First())
@@ -144,8 +145,8 @@ func sweepRun(c *cli.Context) error {
 	ctx, stop := signalContext()
 	defer stop()
 	bar := progressFor(c, len(spec.Runs))
-	err = sweep.Local{Jobs: jobs, Log: lineWriter{bar, os.Stdout}, Progress: bar.update, Finished: bar.finish}.Launch(ctx, sw)
-	bar.clear()
+	err = sweep.Local{Jobs: jobs, Log: bar.Writer(os.Stdout), Progress: bar.Update, Finished: bar.Finish}.Launch(ctx, sw)
+	bar.Clear()
 	switch {
 	case errors.Is(err, context.Canceled):
 		return exitError{fmt.Errorf("interrupted; finished runs are in %s; continue with: gradbench sweep --grid %s --out %s", filepath.Join(out, sweep.RunsDir), grid, out), exitInterrupted}

@@ -8,12 +8,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/gradbench/gradbench/models"
 	"github.com/gradbench/gradbench/models/rundir"
 	"github.com/gradbench/gradbench/models/sweep"
 )
@@ -335,42 +333,3 @@ func TestSweepKilledResumes(t *testing.T) {
 		t.Errorf("resumed run has %d steps", sum.Steps)
 	}
 }
-
-// TestSweepProgressConcurrent calls the progress from several
-// goroutines, as the local engine's jobs do.
-func TestSweepProgressConcurrent(t *testing.T) {
-	var b strings.Builder
-	var mu sync.Mutex
-	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return b.Write(p) })
-	p := newProgress(w, 3, true, func() int { return 80 })
-	done := make(chan bool)
-	for _, name := range []string{"act=relu", "act=tanh", "act=gelu"} {
-		update := p.update(name)
-		go func() {
-			for s := 1; s <= 200; s++ {
-				update(models.Progress{Step: s, Steps: 200, Loss: 1})
-			}
-			p.finish(name)
-			done <- true
-		}()
-	}
-	for range 3 {
-		<-done
-	}
-	if !strings.Contains(b.String(), "runs done") {
-		t.Errorf("progress never drawn: %q", b.String())
-	}
-	if p.done != 3 || len(p.active) != 0 || len(p.order) != 0 {
-		t.Errorf("done %d, active %v", p.done, p.active)
-	}
-	var off *runsProgress
-	if off.update("x") != nil {
-		t.Error("a nil progress should be off")
-	}
-	off.finish("x")
-	off.clear()
-}
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

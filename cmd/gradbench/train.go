@@ -76,9 +76,9 @@ func train(c *cli.Context) error {
 	defer stop()
 	bar := progressFor(c, 1)
 	write = resumedOutput(c, write, ck)
-	write.Progress = bar.update(cfg.Act)
+	write.Progress = bar.Update(cfg.Act)
 	s, err := models.TrainInto(ctx, cfg, ds, dir, ck, write)
-	bar.clear()
+	bar.Clear()
 	switch {
 	case errors.Is(err, models.ErrDiverged):
 		return exitError{fmt.Errorf("%w; outputs so far are in %s", err, dir), exitDiverged}
