@@ -42,7 +42,7 @@ func describe(runs []*rundir.Run) string {
 	var b strings.Builder
 	for _, r := range runs {
 		s := r.Summary
-		fmt.Fprintf(&b, "%s: %s; init used %s, %d steps, %s\n", s.Config.Act, config.Describe(s.Config), s.InitUsed, s.Steps, r.Dir)
+		fmt.Fprintf(&b, "%s: %s; init used %s, %d steps, %s\n", s.Config.Label(), config.Describe(s.Config), s.InitUsed, s.Steps, r.Dir)
 	}
 	return b.String()
 }
