@@ -148,11 +148,14 @@ func TestTorchReference(t *testing.T) {
 
 // Tolerances of TestTorchReference, relative. A gradient reaches the first
 // layer through 20 layers of arithmetic, each library summing in its own
-// order. Measured: float32 at most 1.2e-6 (gelu+layernorm); float64 at most
-// 1.1e-14, except sigmoid+residual at 2.1e-10, whose growing residual
-// stream saturates units to 1−σ ≈ 1e-13, where σ′ = σ(1−σ) keeps few
-// digits in any float64 implementation.
+// order. Measured, pure-Go build: float32 at most 1.2e-6 (gelu+layernorm);
+// float64 at most 1.1e-14, except sigmoid+residual at 2.1e-10, whose
+// growing residual stream saturates units to 1−σ ≈ 1e-13, where
+// σ′ = σ(1−σ) keeps few digits in any float64 implementation. The OpenBLAS
+// build's float32 reaches 4.1e-5 for relu+residual+layernorm (the others
+// stay below 1.7e-6; likely a ReLU kink that rounding puts a unit on the
+// other side of), hence 1e-4.
 const (
-	torchTol32 = 1e-5
+	torchTol32 = 1e-4
 	torchTol64 = 1e-9
 )

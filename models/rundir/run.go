@@ -152,7 +152,6 @@ func (r *Run) Row() metrics.Row {
 		row.Predicted = *p
 	}
 	row.PlainOnly = s.Config.Structure() != ""
-
 	if n := len(r.Steps); n > 0 {
 		first, last := r.Steps[0], r.Steps[n-1]
 		row.GainStart, row.GainEnd = metrics.Gain(first.Norms.Of(metrics.Weight)), metrics.Gain(last.Norms.Of(metrics.Weight))
