@@ -4,7 +4,7 @@ BIN     := bin/gradbench
 RUNS    ?= runs
 FLAGS   ?=
 
-.PHONY: all build build-go fast-deps gpu gpu-env gpu-check gpu-check-dry gpu-bundle gpu-prebuild gpu-carry openblas openblas-deps test-openblas test-slurm run data data-fashion test fuzz clean
+.PHONY: all build build-go fast-deps gpu gpu-env gpu-check gpu-check-dry gpu-bundle gpu-prebuild gpu-carry openblas openblas-deps test-openblas test-slurm test-torch run data data-fashion test fuzz clean
 
 all: build
 
@@ -88,6 +88,13 @@ test-slurm: data
 	scripts/slurm-test-cluster.sh start
 	GRADBENCH_SLURM_TEST=1 $(GO) test -count=1 -timeout 20m -run TestSlurmCluster -v ./cmd/gradbench/; \
 	  rc=$$?; scripts/slurm-test-cluster.sh stop; exit $$rc
+
+# The first step's gradient norms against PyTorch (scripts/torch_reference.py
+# --check): every activation, plain, residual, LayerNorm and both, float32
+# and float64. make test skips it where no python3 imports torch; this
+# target fails there instead (Debian: apt-get install python3-torch).
+test-torch: data
+	GRADBENCH_TORCH=1 $(GO) test -count=1 -run TestTorchReference -v ./models/
 
 data:
 	scripts/fetch-data.sh mnist

@@ -1,8 +1,10 @@
 package graph
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -60,47 +62,160 @@ func runLoss(t *testing.T, vm G.VM, loss *G.Node) float64 {
 	return loss.Value().Data().(float64)
 }
 
+// variants are the network structures the gradient tests cover.
+var variants = []struct {
+	name                string
+	residual, layerNorm bool
+}{{"plain", false, false}, {"residual", true, false}, {"layernorm", false, true}, {"residual+layernorm", true, true}}
+
+// randParams returns random parameters for spec: weights N(0, 0.8²),
+// biases N(0, 0.3²), LayerNorm gains 1 + N(0, 0.3²) and biases N(0, 0.3²),
+// so that no parameter sits at its initial value.
+func randParams(r *rand.Rand, spec Spec) Params {
+	var p Params
+	for _, d := range spec.Declare() {
+		scale := map[string]float64{Weight: 0.8, Bias: 0.3, LNGain: 0.3, LNBias: 0.3}[d.Kind]
+		v := randDense(r, d.Shape[0], d.Shape[1], scale)
+		if d.Kind == LNGain {
+			for i, x := range v.Data().([]float64) {
+				v.Data().([]float64)[i] = 1 + x
+			}
+		}
+		p = append(p, Param{Layer: d.Layer, Kind: d.Kind, Value: v})
+	}
+	return p
+}
+
 // TestMLPGradients checks every parameter gradient of a small network
-// against central differences, for every activation, in float64.
+// against central differences, for every activation, plain, with
+// residual connections, with LayerNorm and with both, in float64.
 func TestMLPGradients(t *testing.T) {
 	for _, name := range Names() {
-		t.Run(name, func(t *testing.T) {
-			act, err := Lookup(name, 0.1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := rand.New(rand.NewPCG(7, 7))
-			spec := Spec{In: 5, Depth: 3, Width: 4, Classes: 3, Batch: 4, Act: act, Dtype: tensor.Float64}
-			var p Params
-			for _, d := range spec.Declare() {
-				scale := map[string]float64{Weight: 0.8, Bias: 0.3}[d.Kind]
-				p = append(p, Param{Layer: d.Layer, Kind: d.Kind, Value: randDense(r, d.Shape[0], d.Shape[1], scale)})
-			}
-			m, err := Build(spec, p, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			y := tensor.New(tensor.WithShape(4, 3), tensor.WithBacking([]float64{1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0}))
-			if err := G.Let(m.X, randDense(r, 4, 5, 1)); err != nil {
-				t.Fatal(err)
-			}
-			if err := G.Let(m.Y, y); err != nil {
-				t.Fatal(err)
-			}
-			vm := G.NewTapeMachine(m.G)
-			defer vm.Close()
-			runLoss(t, vm, m.Loss)
-			var analytic [][]float64
-			for _, g := range m.Grads {
-				analytic = append(analytic, append([]float64(nil), g.Value().Data().([]float64)...))
-			}
-			for i, param := range p {
-				num := numGrad(t, param.Value.Data().([]float64), func() float64 { return runLoss(t, vm, m.Loss) })
-				if e := relErr(analytic[i], num); e > 1e-6 {
-					t.Errorf("%v: relative error %.3g\nanalytic %v\nnumeric  %v", param, e, analytic[i], num)
+		for _, v := range variants {
+			t.Run(name+"/"+v.name, func(t *testing.T) {
+				act, err := Lookup(name, 0.1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := rand.New(rand.NewPCG(7, 7))
+				spec := Spec{In: 5, Depth: 3, Width: 4, Classes: 3, Batch: 4, Act: act, Dtype: tensor.Float64, Residual: v.residual, LayerNorm: v.layerNorm}
+				p := randParams(r, spec)
+				m, err := Build(spec, p, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				y := tensor.New(tensor.WithShape(4, 3), tensor.WithBacking([]float64{1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0}))
+				if err := G.Let(m.X, randDense(r, 4, 5, 1)); err != nil {
+					t.Fatal(err)
+				}
+				if err := G.Let(m.Y, y); err != nil {
+					t.Fatal(err)
+				}
+				vm := G.NewTapeMachine(m.G)
+				defer vm.Close()
+				runLoss(t, vm, m.Loss)
+				var analytic [][]float64
+				for _, g := range m.Grads {
+					analytic = append(analytic, append([]float64(nil), g.Value().Data().([]float64)...))
+				}
+				for i, param := range p {
+					num := numGrad(t, param.Value.Data().([]float64), func() float64 { return runLoss(t, vm, m.Loss) })
+					if e := relErr(analytic[i], num); e > 1e-6 {
+						t.Errorf("%v: relative error %.3g\nanalytic %v\nnumeric  %v", param, e, analytic[i], num)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestDeclare checks the parameters each structure declares: LayerNorm
+// adds a gain and a bias to every hidden layer, after its weight and bias;
+// residual connections add none.
+func TestDeclare(t *testing.T) {
+	act, _ := Lookup("tanh", 0)
+	spec := Spec{In: 5, Depth: 2, Width: 4, Classes: 3, Act: act, LayerNorm: true, Residual: true}
+	var got []string
+	for _, d := range spec.Declare() {
+		got = append(got, fmt.Sprintf("%d %s %v", d.Layer, d.Kind, d.Shape))
+	}
+	want := []string{"0 weight (5, 4)", "0 bias (1, 4)", "0 ln_gain (1, 4)", "0 ln_bias (1, 4)",
+		"1 weight (4, 4)", "1 bias (1, 4)", "1 ln_gain (1, 4)", "1 ln_bias (1, 4)", "2 weight (4, 3)", "2 bias (1, 3)"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("Declare = %q\nwant      %q", got, want)
+	}
+	spec.LayerNorm = false
+	if n := len(spec.Declare()); n != 6 {
+		t.Errorf("residual network declares %d parameters, want 6", n)
+	}
+	if spec.IsResidual(0) || !spec.IsResidual(1) || spec.IsResidual(2) || spec.Plain() {
+		t.Error("IsResidual or Plain wrong for depth 2")
+	}
+}
+
+// TestMLPForward computes the logits of a network with residual
+// connections and LayerNorm by hand and compares them with the graph's:
+// the first layer is not residual, every later hidden one is, each hidden
+// layer's pre-activation is normalised over its units with the biased
+// variance and ε inside the root, and Pre holds what the activation got.
+func TestMLPForward(t *testing.T) {
+	act, _ := Lookup("tanh", 0)
+	r := rand.New(rand.NewPCG(3, 9))
+	spec := Spec{In: 5, Depth: 3, Width: 4, Classes: 3, Batch: 2, Act: act, Dtype: tensor.Float64, Residual: true, LayerNorm: true}
+	p := randParams(r, spec)
+	m, err := Build(spec, p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randDense(r, 2, 5, 1)
+	if err := G.Let(m.X, x); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(m.G)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	got := m.Logits.Value().Data().([]float64)
+	for row := 0; row < 2; row++ {
+		h := x.Data().([]float64)[row*5 : row*5+5]
+		for i := 0; i < spec.Layers(); i++ {
+			in, out := spec.LayerShape(i)
+			w, b := p.Find(i, Weight).Data().([]float64), p.Find(i, Bias).Data().([]float64)
+			z := make([]float64, out)
+			for j := range z {
+				z[j] = b[j]
+				for k := 0; k < in; k++ {
+					z[j] += h[k] * w[k*out+j]
 				}
 			}
-		})
+			if i == spec.Depth {
+				if e := relErr(z, got[row*3:row*3+3]); e > 1e-12 {
+					t.Errorf("row %d logits %v, want %v", row, got[row*3:row*3+3], z)
+				}
+				break
+			}
+			var mean, variance float64
+			for _, v := range z {
+				mean += v / float64(out)
+			}
+			for _, v := range z {
+				variance += (v - mean) * (v - mean) / float64(out)
+			}
+			g, be := p.Find(i, LNGain).Data().([]float64), p.Find(i, LNBias).Data().([]float64)
+			next := make([]float64, out)
+			for j := range z {
+				z[j] = (z[j]-mean)/math.Sqrt(variance+LayerNormEps)*g[j] + be[j]
+				next[j] = math.Tanh(z[j])
+				if i >= 1 {
+					next[j] += h[j]
+				}
+			}
+			if pre := m.Pre[i].Value().Data().([]float64)[row*out : row*out+out]; relErr(pre, z) > 1e-12 {
+				t.Errorf("row %d layer %d: Pre %v, want %v", row, i, pre, z)
+			}
+			h = next
+		}
 	}
 }
 

@@ -10,12 +10,27 @@ import (
 // Spec describes a fully connected network: In inputs, Depth hidden layers
 // of Width units each followed by the activation, then a linear layer to
 // Classes outputs.
+//
+// With LayerNorm, every hidden layer normalises its pre-activation over its
+// units before the activation: h ← φ(LN(W h + b)), LN with a learned gain
+// and bias per unit (LayerNormEps inside the square root). With Residual,
+// every hidden layer whose weights are Width × Width (all but the first)
+// adds its output to its input: h ← h + φ(…). The first layer (In → Width)
+// and the output layer stay plain.
 type Spec struct {
 	In, Depth, Width, Classes int
 	Batch                     int
 	Act                       Activation
 	Dtype                     tensor.Dtype
+	Residual, LayerNorm       bool
 }
+
+// Plain reports whether the network is the plain stack of layers, with
+// neither residual connections nor normalisation.
+func (s Spec) Plain() bool { return !s.Residual && !s.LayerNorm }
+
+// IsResidual reports whether hidden layer i adds its output to its input.
+func (s Spec) IsResidual(i int) bool { return s.Residual && i >= 1 && i < s.Depth }
 
 // Layers returns the number of linear layers, Depth+1.
 func (s Spec) Layers() int { return s.Depth + 1 }
@@ -33,11 +48,16 @@ func (s Spec) LayerShape(i int) (in, out int) {
 	return in, out
 }
 
-// Parameter kinds of a linear layer.
+// Parameter kinds: a linear layer's, then a hidden layer's LayerNorm's.
 const (
-	Weight = "weight" // fan-in × fan-out matrix
-	Bias   = "bias"   // 1 × fan-out row vector
+	Weight = "weight"  // fan-in × fan-out matrix
+	Bias   = "bias"    // 1 × fan-out row vector
+	LNGain = "ln_gain" // 1 × Width row vector, initialised to 1
+	LNBias = "ln_bias" // 1 × Width row vector, initialised to 0
 )
+
+// LayerNormEps is the ε of LayerNorm: x̂ = (x − mean)/√(var + ε).
+const LayerNormEps = 1e-5
 
 // Param is one parameter tensor of a network, named by its layer and its
 // kind. Graphs built from Params read and update the tensors in place, so
@@ -83,12 +103,17 @@ type ParamShape struct {
 	Shape tensor.Shape
 }
 
-// Declare returns every parameter of the network, in Params order.
+// Declare returns every parameter of the network, in Params order: per
+// layer its weight and bias, then, for a hidden layer with LayerNorm, its
+// gain and bias.
 func (s Spec) Declare() []ParamShape {
 	var out []ParamShape
 	for i := 0; i < s.Layers(); i++ {
 		in, out1 := s.LayerShape(i)
 		out = append(out, ParamShape{i, Weight, tensor.Shape{in, out1}}, ParamShape{i, Bias, tensor.Shape{1, out1}})
+		if s.LayerNorm && i < s.Depth {
+			out = append(out, ParamShape{i, LNGain, tensor.Shape{1, out1}}, ParamShape{i, LNBias, tensor.Shape{1, out1}})
+		}
 	}
 	return out
 }
@@ -103,7 +128,8 @@ type MLP struct {
 	// Params are the parameter nodes, in the order of the Params the
 	// graph was built from.
 	Params G.Nodes
-	// Pre holds the pre-activation node of each hidden layer.
+	// Pre holds the node each hidden layer's activation is applied to:
+	// W h + b, or its LayerNorm with LayerNorm.
 	Pre []*G.Node
 	// PreValues holds, after a machine runs a training graph, a copy of
 	// each hidden layer's pre-activation taken when it was computed (the
@@ -156,10 +182,25 @@ func Build(spec Spec, p Params, train bool) (*MLP, error) {
 			m.Logits = z
 			break
 		}
+		if spec.LayerNorm {
+			gain := G.NewMatrix(g, spec.Dtype, G.WithShape(1, out), G.WithName(fmt.Sprintf("lng%d", i)), G.WithValue(p.Find(i, LNGain)))
+			beta := G.NewMatrix(g, spec.Dtype, G.WithShape(1, out), G.WithName(fmt.Sprintf("lnb%d", i)), G.WithValue(p.Find(i, LNBias)))
+			m.Params = append(m.Params, gain, beta)
+			if z, err = LayerNorm(z, gain, beta, LayerNormEps); err != nil {
+				return nil, fmt.Errorf("layer %d layernorm: %w", i, err)
+			}
+		}
 		m.Pre = append(m.Pre, z)
-		if h, err = spec.Act.Apply(z); err != nil {
+		a, err := spec.Act.Apply(z)
+		if err != nil {
 			return nil, fmt.Errorf("layer %d %s: %w", i, spec.Act.Name, err)
 		}
+		if spec.IsResidual(i) {
+			if a, err = G.Add(h, a); err != nil {
+				return nil, fmt.Errorf("layer %d residual: %w", i, err)
+			}
+		}
+		h = a
 	}
 	if !train {
 		return m, nil

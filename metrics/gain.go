@@ -67,6 +67,10 @@ type Row struct {
 	// and last logged step; Predicted is the mean-field gain at
 	// initialisation.
 	GainStart, GainEnd, Predicted float64
+	// PlainOnly marks a network with residual connections or
+	// normalisation, which the mean-field prediction does not describe:
+	// its predicted-gain cell says so instead of showing a number.
+	PlainOnly bool
 	// Saturated and Dead are the mean fractions over hidden layers at the
 	// first and last logged step.
 	SaturatedStart, SaturatedEnd, DeadStart, DeadEnd float64
@@ -93,12 +97,16 @@ func (r Row) Cells() []string {
 		}
 		return fmt.Sprintf(f, x)
 	}
+	predicted := g(r.Predicted, "%.3f")
+	if r.PlainOnly {
+		predicted = "plain nets only"
+	}
 	loss := p(r.FinalLoss, "%.4f")
 	if r.DivergedAt != nil {
 		loss = fmt.Sprintf("diverged at step %d", *r.DivergedAt)
 	}
 	return []string{r.Act, p(r.TestAccuracy, "%.4f"), loss, p(r.RatioStart, "%.3g"), p(r.RatioEnd, "%.3g"),
-		g(r.GainStart, "%.3f"), g(r.Predicted, "%.3f"), g(r.GainEnd, "%.3f"),
+		g(r.GainStart, "%.3f"), predicted, g(r.GainEnd, "%.3f"),
 		g(r.SaturatedStart, "%.3f") + "→" + g(r.SaturatedEnd, "%.3f"),
 		g(r.DeadStart, "%.3f") + "→" + g(r.DeadEnd, "%.3f"),
 		string(r.Verdict), fmt.Sprintf("%.1f", r.MsPerStep)}

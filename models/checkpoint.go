@@ -232,6 +232,9 @@ func OutputBytes(cfg config.Config, trainN, in, classes int) int64 {
 			fanOut = int64(classes)
 		}
 		params += fanIn*fanOut + fanOut
+		if cfg.Norm == "layernorm" && i < cfg.Depth {
+			params += 2 * fanOut
+		}
 	}
 	slots := map[string]int64{"adam": 2, "momentum": 1}[cfg.Optimizer]
 	checkpoint := 8*params*(1+slots) + 64<<10
@@ -240,6 +243,9 @@ func OutputBytes(cfg config.Config, trainN, in, classes int) int64 {
 	// Rows: metrics ~120 B; grad_norms ~40 B per layer and parameter;
 	// act_stats ~110 B per hidden layer.
 	perLog := int64(120 + 2*40*(cfg.Depth+1) + 110*cfg.Depth)
+	if cfg.Norm == "layernorm" {
+		perLog += 2 * 40 * int64(cfg.Depth)
+	}
 	// The event file: ~40 B per scalar, the step's ~2 per parameter and
 	// 3 more; about tfevents.DefaultHistograms+2 histograms of each layer,
 	// ~700 B each. grad_hist.csv: two steps of up to ~150 bins of ~30 B

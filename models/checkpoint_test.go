@@ -97,9 +97,15 @@ func FuzzDecodeCheckpoint(f *testing.F) {
 
 // TestOutputBytes checks the estimate against what a run really writes.
 func TestOutputBytes(t *testing.T) {
+	for _, norm := range config.Norms {
+		testOutputBytes(t, norm)
+	}
+}
+
+func testOutputBytes(t *testing.T, norm string) {
 	ds := data.Synthetic(1, 512, 64)
 	cfg := config.Default()
-	cfg.Depth, cfg.Width, cfg.Batch, cfg.Epochs = 4, 32, 32, 2
+	cfg.Depth, cfg.Width, cfg.Batch, cfg.Epochs, cfg.Norm = 4, 32, 32, 2, norm
 	dir := t.TempDir()
 	if _, err := TrainInto(context.Background(), cfg, ds, dir, nil, Output{TensorBoard: true}); err != nil {
 		t.Fatal(err)
@@ -112,6 +118,6 @@ func TestOutputBytes(t *testing.T) {
 	}
 	est := OutputBytes(cfg, ds.Train.N, ds.Train.Dim, ds.Classes)
 	if est < written || est > 4*written {
-		t.Errorf("estimate %d bytes, run wrote %d", est, written)
+		t.Errorf("norm %s: estimate %d bytes, run wrote %d", norm, est, written)
 	}
 }

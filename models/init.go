@@ -64,7 +64,9 @@ func ResolveInit(name string, act graph.Activation) string {
 
 // InitParams draws the parameters of spec with the named scheme from a
 // generator seeded by seed. The same seed, scheme and spec always give the
-// same values.
+// same values. LayerNorm gains are 1 and their biases 0, drawn from
+// nothing, so the linear layers' values do not depend on the normalisation
+// or the residual connections.
 func InitParams(spec graph.Spec, scheme string, seed uint64) (graph.Params, error) {
 	f, ok := inits[ResolveInit(scheme, spec.Act)]
 	if !ok || f == nil {
@@ -79,6 +81,14 @@ func InitParams(spec graph.Spec, scheme string, seed uint64) (graph.Params, erro
 		f(rng, in, out, w, b)
 		p = append(p, graph.Param{Layer: i, Kind: graph.Weight, Value: denseOf(spec.Dtype, w, in, out)},
 			graph.Param{Layer: i, Kind: graph.Bias, Value: denseOf(spec.Dtype, b, 1, out)})
+		if spec.LayerNorm && i < spec.Depth {
+			ones := make([]float64, out)
+			for j := range ones {
+				ones[j] = 1
+			}
+			p = append(p, graph.Param{Layer: i, Kind: graph.LNGain, Value: denseOf(spec.Dtype, ones, 1, out)},
+				graph.Param{Layer: i, Kind: graph.LNBias, Value: denseOf(spec.Dtype, make([]float64, out), 1, out)})
+		}
 	}
 	return p, nil
 }

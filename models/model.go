@@ -42,7 +42,8 @@ func NewModel(cfg config.Config, in, classes, evalRows int) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := graph.Spec{In: in, Depth: cfg.Depth, Width: cfg.Width, Classes: classes, Batch: cfg.Batch, Act: act, Dtype: dt}
+	spec := graph.Spec{In: in, Depth: cfg.Depth, Width: cfg.Width, Classes: classes, Batch: cfg.Batch, Act: act, Dtype: dt,
+		Residual: cfg.Residual, LayerNorm: cfg.Norm == "layernorm"}
 	p, err := InitParams(spec, cfg.Init, cfg.Seed)
 	if err != nil {
 		return nil, err
@@ -245,10 +246,12 @@ func (m *Model) Stats(step int) ([]metrics.Stats, error) {
 // layers l = 1 … depth−2 of √χ_l, where χ_l = σ²_w·E[φ′(h_l)²],
 // σ²_w = fan_in·mean(W²) of layer l+1 and h_l ranges over layer l's
 // pre-activations. χ is the gain of squared norms, so √χ compares with
-// metrics.Gain. It is NaN for networks of fewer than 3 hidden layers.
+// metrics.Gain. It is NaN for networks of fewer than 3 hidden layers and
+// for networks that are not plain (residual connections or LayerNorm),
+// which the mean-field map does not describe.
 func (m *Model) PredictedGain() (float64, error) {
 	depth := m.Spec.Depth
-	if depth < 3 {
+	if depth < 3 || !m.Spec.Plain() {
 		return math.NaN(), nil
 	}
 	var logSum float64

@@ -300,6 +300,47 @@ func TestPredictedGain(t *testing.T) {
 	}
 }
 
+// TestStructureParams checks the parameters of a network with LayerNorm
+// and residual connections: the linear layers' values are those of the
+// plain network of the same seed, each hidden layer's LayerNorm gain is 1
+// and bias 0, and the mean-field prediction, which covers the plain
+// network only, is NaN.
+func TestStructureParams(t *testing.T) {
+	ds := data.Synthetic(5, 256, 16)
+	cfg := config.Default()
+	cfg.Act, cfg.Depth, cfg.Width = "tanh", 5, 16
+	plain, _ := firstBatch(t, cfg, ds)
+	defer plain.Close()
+	cfg.Residual, cfg.Norm = true, "layernorm"
+	m, _ := firstBatch(t, cfg, ds)
+	defer m.Close()
+	if len(m.Params) != len(plain.Params)+2*cfg.Depth {
+		t.Fatalf("%d parameters, want %d", len(m.Params), len(plain.Params)+2*cfg.Depth)
+	}
+	for _, p := range m.Params {
+		v := toFloat64s(p.Value.Data())
+		switch p.Kind {
+		case graph.Weight, graph.Bias:
+			if !slices.Equal(v, toFloat64s(plain.Params.Find(p.Layer, p.Kind).Data())) {
+				t.Errorf("%v differs from the plain network's", p)
+			}
+		case graph.LNGain, graph.LNBias:
+			want := map[string]float64{graph.LNGain: 1, graph.LNBias: 0}[p.Kind]
+			if p.Layer >= cfg.Depth || slices.ContainsFunc(v, func(x float64) bool { return x != want }) {
+				t.Errorf("%v = %v, want all %g on a hidden layer", p, v[:3], want)
+			}
+		default:
+			t.Errorf("unexpected parameter %v", p)
+		}
+	}
+	if g, err := m.PredictedGain(); err != nil || !math.IsNaN(g) {
+		t.Errorf("predicted gain %v (%v), want NaN", g, err)
+	}
+	if g, _ := plain.PredictedGain(); math.IsNaN(g) {
+		t.Error("plain network's predicted gain is NaN")
+	}
+}
+
 // TestConcurrentTraining trains two activations at once in one process,
 // as compare does, and checks each gives the numbers it gives alone. Run
 // it under -race (CI does).

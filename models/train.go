@@ -264,6 +264,9 @@ func (t *trainer) step() error {
 			return fmt.Errorf("predicted gain: %w", err)
 		}
 		st.Summary.PredictedGain = num(g)
+		if !t.m.Spec.Plain() {
+			st.Summary.PredictedGainNote = rundir.PlainOnly
+		}
 	}
 	st.Summary.Steps = step
 	if diverged {

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -35,6 +36,9 @@ var dashed = []vg.Length{vg.Points(5), vg.Points(3)}
 //   - grad_hist_<run>, one per run that recorded grad_hist.csv: the
 //     distribution of log10 |g| of each layer's weight gradient at the
 //     first and last step;
+//   - grad_profile_<kind>_start, grad_profile_<kind>_end for each kind of
+//     parameter besides weight and bias that a run has (ln_gain, ln_bias):
+//     the same for that kind's gradient norm;
 //   - global_norm: global gradient norm against step;
 //   - loss: training loss against step;
 //   - test_accuracy: test accuracy against epoch;
@@ -42,9 +46,11 @@ var dashed = []vg.Length{vg.Points(5), vg.Points(3)}
 //     saturated-or-dead fraction against hidden layer, only if some run
 //     has activation statistics.
 //
-// Each run is named by its label (Labels: its activation, in that
-// activation's fixed colour, when the activations tell the runs apart).
-// On error, Figures returns the figures written so far.
+// Each run is named by its label (Labels: its activation, with the
+// settings that tell it from the others, such as its structure when it has
+// residual connections or LayerNorm), in its activation's fixed colour
+// when the activations tell the runs apart. On error, Figures returns the
+// figures written so far.
 func Figures(runs []*rundir.Run, dir string) ([]Figure, error) {
 	if len(runs) == 0 {
 		return nil, errors.New("figures: no runs")
@@ -73,6 +79,13 @@ func Figures(runs []*rundir.Run, dir string) ([]Figure, error) {
 	}
 	if err := add(f.relativeProfile()); err != nil {
 		return figs, err
+	}
+	for _, kind := range f.extraKinds() {
+		for _, last := range []bool{false, true} {
+			if err := add(f.extraProfile(kind, last)); err != nil {
+				return figs, err
+			}
+		}
 	}
 	grids := make([]*grid, len(runs))
 	pers := make([]int, len(runs))
@@ -123,13 +136,14 @@ type figurer struct {
 	shapes []draw.GlyphDrawer
 }
 
-// runNames names each run by its activation, else its directory.
+// runNames names each run by its activation and structure (config.Label),
+// else its directory.
 func runNames(runs []*rundir.Run) []string {
 	names := make([]string, len(runs))
 	for i, r := range runs {
 		switch {
 		case r.Summary.Config.Act != "":
-			names[i] = r.Summary.Config.Act
+			names[i] = r.Summary.Config.Label()
 		case r.Dir != "":
 			names[i] = filepath.Base(r.Dir)
 		default:
@@ -213,8 +227,51 @@ func (f *figurer) profile(last bool) (Figure, error) {
 			"input layer at the left and output layer at the right, on a log scale: lines that fall toward the left mean " +
 			"the gradient still shrinks toward the input, flat lines mean every layer receives a similar signal."
 	}
+	return f.kindProfile(fig, metrics.Weight, last)
+}
+
+// extraKinds returns the parameter kinds other than weight and bias (a
+// LayerNorm's gain and bias) that some run's first logged step has, in
+// the order they first appear.
+func (f *figurer) extraKinds() []string {
+	var kinds []string
+	for _, r := range f.runs {
+		if len(r.Steps) == 0 {
+			continue
+		}
+		for _, p := range r.Steps[0].Norms.Params {
+			if p.Kind != metrics.Weight && p.Kind != metrics.Bias && !slices.Contains(kinds, p.Kind) {
+				kinds = append(kinds, p.Kind)
+			}
+		}
+	}
+	return kinds
+}
+
+// extraProfile plots the gradient norm of the parameters of kind (a kind
+// of extraKinds) against layer at the first or last logged step.
+func (f *figurer) extraProfile(kind string, last bool) (Figure, error) {
+	when, whenCaption := "first", "first logged step (the network as initialised)"
+	if last {
+		when, whenCaption = "last", "last logged step (after training)"
+	}
+	fig := Figure{Name: "grad_profile_" + fileName(kind) + map[bool]string{false: "_start", true: "_end"}[last],
+		Title: fmt.Sprintf("%s gradient norm per layer at the %s logged step", kind, when),
+		Caption: fmt.Sprintf("L2 norm of the gradient of every hidden layer's %s parameter at each run's %s, on a log scale, "+
+			"input side at the left; runs without such parameters draw no line.", kind, whenCaption)}
+	return f.kindProfile(fig, kind, last)
+}
+
+// kindProfile draws fig: the gradient norm of the parameters of kind
+// against layer at each run's first or last logged step.
+func (f *figurer) kindProfile(fig Figure, kind string, last bool) (Figure, error) {
 	top := f.maxLayer()
-	return f.lineFigure(fig, fmt.Sprintf("layer (0 = input side, %d = output layer)", top), "weight-gradient L2 norm", logY,
+	xlabel := fmt.Sprintf("layer (0 = input side, %d = output layer)", top)
+	ylabel := "weight-gradient L2 norm"
+	if kind != metrics.Weight {
+		ylabel = kind + " gradient L2 norm"
+	}
+	return f.lineFigure(fig, xlabel, ylabel, logY,
 		func(p *plot.Plot) { p.X.Tick.Marker = intTicks{0, top} },
 		func(r *rundir.Run) plotter.XYs {
 			if len(r.Steps) == 0 {
@@ -224,9 +281,11 @@ func (f *figurer) profile(last bool) (Figure, error) {
 			if last {
 				s = r.Steps[len(r.Steps)-1]
 			}
-			xys := make(plotter.XYs, len(s.Norms.Of(metrics.Weight)))
-			for l, w := range s.Norms.Of(metrics.Weight) {
-				xys[l] = plotter.XY{X: float64(l), Y: w}
+			var xys plotter.XYs
+			for l, v := range s.Norms.Of(kind) {
+				if !math.IsNaN(v) {
+					xys = append(xys, plotter.XY{X: float64(l), Y: v})
+				}
 			}
 			return xys
 		})

@@ -184,10 +184,12 @@ var glyphs = map[string]draw.GlyphDrawer{
 	"plus":     draw.PlusGlyph{},
 }
 
-// style returns the table style of the activation called name, and false
-// for a name that is no activation.
+// style returns the table style of the activation that name names (a
+// label such as "tanh+residual" names tanh), and false for a name that
+// names no activation.
 func style(name string) (graph.Style, bool) {
-	a, err := graph.Lookup(name, graph.DefaultLeakySlope)
+	act, _, _ := strings.Cut(name, "+")
+	a, err := graph.Lookup(act, graph.DefaultLeakySlope)
 	return a.Style, err == nil
 }
 
@@ -215,21 +217,25 @@ var fallbackColors = []color.Color{
 
 func rgb(r, g, b uint8) color.Color { return color.RGBA{R: r, G: g, B: b, A: 0xff} }
 
-// colorsFor returns the colour of each name: the fixed colour of a known
-// activation, else the next unused fallback colour. Equal names get equal
-// colours.
+// colorsFor returns the colour of each name: the fixed colour of the
+// activation it names, unless another name took that colour first (the
+// plain and the residual run of one activation), else the next unused
+// fallback colour. Equal names get equal colours.
 func colorsFor(names []string) []color.Color {
 	out := make([]color.Color, len(names))
 	seen := map[string]color.Color{}
+	owner := map[color.Color]string{}
 	next := 0
 	for i, n := range names {
-		if s, ok := style(n); ok {
-			out[i] = s.Color
-			continue
-		}
 		if c, ok := seen[n]; ok {
 			out[i] = c
 			continue
+		}
+		if s, ok := style(n); ok {
+			if o, taken := owner[s.Color]; !taken || o == n {
+				out[i], seen[n], owner[s.Color] = s.Color, s.Color, n
+				continue
+			}
 		}
 		if next < len(fallbackColors) {
 			out[i] = fallbackColors[next]

@@ -27,8 +27,9 @@ func howToRead() string {
 		"the whole batch. The predicted gain is the mean-field prediction at initialisation, √(σ_w²·E[φ′(h)²]) with "+
 		"σ_w² = fan_in·mean(W²) and h the measured pre-activations: it describes the backpropagated error signal, "+
 		"while the measured gain also carries the change of the forward activations' size from layer to layer, so "+
-		"the two differ where that size changes. ms/step is wall-clock time of a whole step (forward, backward, "+
-		"norm read, update) and depends on how many runs shared the machine.",
+		"the two differ where that size changes. It describes the plain stack of layers only: for a run with residual "+
+		"connections or LayerNorm (named act+residual, act+layernorm) the column says so instead of giving a number. "+
+		"ms/step is wall-clock time of a whole step (forward, backward, norm read, update) and depends on how many runs shared the machine.",
 		metrics.VanishingBelow, metrics.ExplodingAbove, metrics.VanishingBelow, 1/math.Pow(metrics.VanishingBelow, 19))
 }
 

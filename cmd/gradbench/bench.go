@@ -36,6 +36,8 @@ type benchLine struct {
 	Device   string    `json:"device"`
 	Act      string    `json:"act"`
 	Depth    int       `json:"depth"`
+	Residual bool      `json:"residual"`
+	Norm     string    `json:"norm"`
 	Width    int       `json:"width"`
 	Batch    int       `json:"batch"`
 	Dtype    string    `json:"dtype"`
@@ -64,7 +66,7 @@ func bench(c *cli.Context) error {
 		return err
 	}
 	line := benchLine{Impl: "gradbench", Build: "cpu", BLAS: graph.BLAS, Device: graph.DeviceName(), Act: cfg.Act,
-		Depth: cfg.Depth, Width: cfg.Width, Batch: cfg.Batch, Dtype: cfg.Dtype, Steps: len(times)}
+		Depth: cfg.Depth, Residual: cfg.Residual, Norm: cfg.Norm, Width: cfg.Width, Batch: cfg.Batch, Dtype: cfg.Dtype, Steps: len(times)}
 	if graph.CUDA {
 		line.Build = "cuda"
 	}
@@ -83,9 +85,9 @@ func bench(c *cli.Context) error {
 
 // networkFlags are the flags of commands that build one network without
 // training it on a dataset (info, bench): its activation (act by default),
-// size and dtype.
+// size, structure and dtype.
 func networkFlags(act string) []cli.Flag {
-	flags := settingFlags("act", "depth", "width", "batch", "dtype")
+	flags := settingFlags("act", "depth", "width", "batch", "residual", "norm", "dtype")
 	flags[0].(*cli.StringFlag).Value = act
 	return flags
 }

@@ -41,6 +41,8 @@ func settingFlags(names ...string) []cli.Flag {
 			flags = append(flags, &cli.Uint64Flag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env, Category: g})
 		case float64:
 			flags = append(flags, &cli.Float64Flag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env, Category: g})
+		case bool:
+			flags = append(flags, &cli.BoolFlag{Name: f.Name, Value: v, Usage: f.Help, EnvVars: env, Category: g})
 		}
 	}
 	return flags

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,11 +21,17 @@ type Config struct {
 	LR         float64 `json:"lr"`
 	Optimizer  string  `json:"optimizer"`
 	Init       string  `json:"init"`
-	Preset     string  `json:"preset"`
-	Dtype      string  `json:"dtype"`
-	Seed       uint64  `json:"seed"`
-	Dataset    string  `json:"dataset"`
-	DataDir    string  `json:"data_dir"`
+	// Residual adds each hidden width × width layer's output to its
+	// input: h ← h + φ(W h + b).
+	Residual bool `json:"residual"`
+	// Norm normalises each hidden layer's pre-activation: "none" or
+	// "layernorm" (h ← φ(LN(W h + b)), learned gain and bias).
+	Norm    string `json:"norm"`
+	Preset  string `json:"preset"`
+	Dtype   string `json:"dtype"`
+	Seed    uint64 `json:"seed"`
+	Dataset string `json:"dataset"`
+	DataDir string `json:"data_dir"`
 	// TrainSize and TestSize limit the splits to their first N examples;
 	// 0 means the whole split.
 	TrainSize int `json:"train_size"`
@@ -48,6 +55,7 @@ func Default() Config {
 		LR:         1e-3,
 		Optimizer:  "adam",
 		Init:       "auto",
+		Norm:       "none",
 		Dtype:      "float32",
 		Seed:       1,
 		Dataset:    "mnist",
@@ -63,6 +71,10 @@ var Optimizers = []string{"adam", "momentum", "sgd"}
 // Inits are the initialisation scheme names a Config may give; package
 // models implements each ("auto" resolves per activation).
 var Inits = []string{"auto", "he-normal", "he-uniform", "torch-default", "xavier-normal", "xavier-uniform"}
+
+// Norms are the normalisations a Config may give; package graph builds
+// them.
+var Norms = []string{"none", "layernorm"}
 
 // Dtypes are the element types a network may compute in.
 var Dtypes = []string{"float32", "float64"}
@@ -120,6 +132,28 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Structure names the network's structure beyond the plain stack of
+// layers: "", "residual", "layernorm" or "residual+layernorm".
+func (c Config) Structure() string {
+	var parts []string
+	if c.Residual {
+		parts = append(parts, "residual")
+	}
+	if c.Norm != "" && c.Norm != "none" {
+		parts = append(parts, c.Norm)
+	}
+	return strings.Join(parts, "+")
+}
+
+// Label names a run in tables and figures: its activation, followed by
+// "+" and its Structure when it is not plain ("sigmoid+residual").
+func (c Config) Label() string {
+	if s := c.Structure(); s != "" {
+		return c.Act + "+" + s
+	}
+	return c.Act
 }
 
 // Layers returns the number of linear layers, Depth+1.
@@ -194,4 +228,17 @@ func Describe(c Config) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// UnmarshalJSON decodes a configuration as MarshalJSON writes it. A key
+// that b lacks (a file written before its setting existed) takes its
+// default value, the one such runs were trained with.
+func (c *Config) UnmarshalJSON(b []byte) error {
+	type plain Config // without this method
+	p := plain(Default())
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*c = Config(p)
+	return nil
 }

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -22,6 +24,8 @@ func TestValidate(t *testing.T) {
 		{"init", func(c *Config) { c.Init = "orthogonal" }},
 		{"dtype", func(c *Config) { c.Dtype = "float16" }},
 		{"log-every", func(c *Config) { c.LogEvery = 0 }},
+		{"norm", func(c *Config) { c.Norm = "batchnorm" }},
+		{"norm empty", func(c *Config) { c.Norm = "" }},
 	} {
 		cfg := Default()
 		tc.edit(&cfg)
@@ -39,7 +43,7 @@ func TestValidate(t *testing.T) {
 // directory.
 func TestFieldsRoundTrip(t *testing.T) {
 	c := Default()
-	c.LR, c.Seed, c.ClipNorm, c.Preset = 3e-4, 1<<40, 0.5, "seed"
+	c.LR, c.Seed, c.ClipNorm, c.Preset, c.Residual, c.Norm = 3e-4, 1<<40, 0.5, "seed", true, "layernorm"
 	for _, f := range Fields {
 		var d Config
 		if err := f.Set(&d, f.Get(c)); err != nil {
@@ -60,6 +64,50 @@ func TestFieldsRoundTrip(t *testing.T) {
 	}
 	if err := (&Config{}).ApplyPreset("nope"); err == nil {
 		t.Error("unknown preset accepted")
+	}
+}
+
+// TestBoolField checks the bool kind: train's flag value, Set's parsing
+// and its error, and SetValue with a bool (what a flag hands over).
+func TestBoolField(t *testing.T) {
+	f, ok := Lookup("residual")
+	if !ok || f.Kind() != Bool {
+		t.Fatalf("residual: kind %v, want Bool", f.Kind())
+	}
+	c := Default()
+	if f.Get(c) != "false" || f.Value(c) != false {
+		t.Errorf("default residual = %q %v, want false", f.Get(c), f.Value(c))
+	}
+	if err := f.SetValue(&c, true); err != nil || !c.Residual {
+		t.Errorf("SetValue(true): %v, residual %v", err, c.Residual)
+	}
+	var fe *FieldError
+	if err := f.Set(&c, "yes please"); !errors.As(err, &fe) || fe.Field != "residual" || !c.Residual {
+		t.Errorf("Set(\"yes please\") = %v, residual %v; want a FieldError and no change", err, c.Residual)
+	}
+	if got := Describe(c); !strings.Contains(got, "residual true, norm none") {
+		t.Errorf("Describe = %q, want residual true, norm none", got)
+	}
+}
+
+// TestUnmarshalOld checks that a configuration written before residual
+// and norm existed reads back with their defaults, the values its run was
+// trained with, and that keys given win.
+func TestUnmarshalOld(t *testing.T) {
+	var c Config
+	if err := json.Unmarshal([]byte(`{"act":"relu","depth":3,"width":8,"batch":4,"epochs":1,"lr":0.001,"optimizer":"adam","init":"auto","dtype":"float32","seed":1,"dataset":"mnist","data_dir":"d","train_size":0,"test_size":0,"log_every":1,"clip_norm":0,"leaky_slope":0.01,"preset":""}`), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Residual || c.Norm != "none" || c.Act != "relu" || c.Depth != 3 {
+		t.Errorf("old config read as %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Error(err)
+	}
+	b, _ := json.Marshal(Config{Norm: "layernorm", Residual: true})
+	var d Config
+	if err := json.Unmarshal(b, &d); err != nil || d != (Config{Norm: "layernorm", Residual: true}) {
+		t.Errorf("round trip: %+v, %v", d, err)
 	}
 }
 

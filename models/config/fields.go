@@ -19,6 +19,7 @@ const (
 	Int
 	Uint
 	Float
+	Bool
 )
 
 // Field is one setting of a Config: its name (train's flag and a sweep
@@ -36,7 +37,7 @@ type Field struct {
 	// with another value.
 	Locator bool
 	// ptr returns the address of the setting in c: a *string, *int,
-	// *uint64 or *float64, which also gives the Kind.
+	// *uint64, *float64 or *bool, which also gives the Kind.
 	ptr func(c *Config) any
 	// check returns why c's value is refused, "" when it is accepted.
 	check func(c Config) string
@@ -74,6 +75,10 @@ var Fields = []Field{
 		ptr: func(c *Config) any { return &c.Optimizer }, check: func(c Config) string { return oneOf(c.Optimizer, Optimizers, "optimizer") }},
 	{Name: "init", Group: "Network", Help: "initialisation: " + strings.Join(Inits, ", "),
 		ptr: func(c *Config) any { return &c.Init }, check: func(c Config) string { return oneOf(c.Init, Inits, "init") }},
+	{Name: "residual", Group: "Network", Help: "residual connections: every hidden width × width layer computes h + φ(W h + b)",
+		ptr: func(c *Config) any { return &c.Residual }},
+	{Name: "norm", Group: "Network", Help: "normalisation of each hidden layer's pre-activation: " + strings.Join(Norms, ", "),
+		ptr: func(c *Config) any { return &c.Norm }, check: func(c Config) string { return oneOf(c.Norm, Norms, "norm") }},
 	{Name: "preset", Group: "Training", Help: "start from a preset (" + strings.Join(PresetNames(), ", ") + "); other settings override it",
 		ptr: func(c *Config) any { return &c.Preset },
 		check: func(c Config) string {
@@ -130,6 +135,8 @@ func (f Field) Kind() Kind {
 		return Uint
 	case *float64:
 		return Float
+	case *bool:
+		return Bool
 	}
 	return String
 }
@@ -149,12 +156,14 @@ func (f Field) Get(c Config) string {
 		return strconv.FormatUint(*p, 10)
 	case *float64:
 		return strconv.FormatFloat(*p, 'g', -1, 64)
+	case *bool:
+		return strconv.FormatBool(*p)
 	}
 	panic("config: field " + f.Name + " has no value")
 }
 
-// Value returns the field's value in c as a string, int, uint64 or
-// float64.
+// Value returns the field's value in c as a string, int, uint64,
+// float64 or bool.
 func (f Field) Value(c Config) any {
 	switch p := f.ptr(&c).(type) {
 	case *string:
@@ -164,6 +173,8 @@ func (f Field) Value(c Config) any {
 	case *uint64:
 		return *p
 	case *float64:
+		return *p
+	case *bool:
 		return *p
 	}
 	return nil
@@ -196,12 +207,18 @@ func (f Field) Set(c *Config, s string) error {
 			return bad("a number")
 		}
 		*p = x
+	case *bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return bad("true or false")
+		}
+		*p = b
 	}
 	return nil
 }
 
 // SetValue stores v, a value of the field's kind (an int for Int and
-// Uint fields), in c.
+// Uint fields, a bool for Bool ones), in c.
 func (f Field) SetValue(c *Config, v any) error {
 	switch p := f.ptr(c).(type) {
 	case *string:

@@ -177,17 +177,18 @@ func readCSVRecords(path string, n int, row func([]string) error) error {
 	}
 }
 
-// Row returns the run's line in a results table. The verdict is taken
-// from the gain at the first logged step, where the network is as
-// initialised.
+// Row returns the run's line in a results table, named by the run's
+// config.Label. The verdict is taken from the gain at the first logged
+// step, where the network is as initialised.
 func (r *Run) Row() metrics.Row {
 	s := r.Summary
-	row := metrics.Row{Act: s.Config.Act, TestAccuracy: s.TestAccuracy, FinalLoss: s.FinalLoss,
+	row := metrics.Row{Act: s.Config.Label(), TestAccuracy: s.TestAccuracy, FinalLoss: s.FinalLoss,
 		RatioStart: s.GradRatioFirst, RatioEnd: s.GradRatioLast, MsPerStep: s.MsPerStep,
 		DivergedAt: s.DivergedAtStep, GainStart: math.NaN(), GainEnd: math.NaN(), Predicted: math.NaN()}
 	if p := s.PredictedGain; p != nil {
 		row.Predicted = *p
 	}
+	row.PlainOnly = s.Config.Structure() != ""
 	if n := len(r.Steps); n > 0 {
 		first, last := r.Steps[0], r.Steps[n-1]
 		row.GainStart, row.GainEnd = metrics.Gain(first.Norms.Of(metrics.Weight)), metrics.Gain(last.Norms.Of(metrics.Weight))

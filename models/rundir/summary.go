@@ -60,6 +60,9 @@ type Summary struct {
 	// initialisation (models.Model.PredictedGain), to compare with
 	// metrics.Gain of the first step's norms.
 	PredictedGain *float64 `json:"predicted_gain"`
+	// PredictedGainNote says why PredictedGain is null for a network
+	// with residual connections or LayerNorm (PlainOnly); empty otherwise.
+	PredictedGainNote string `json:"predicted_gain_note,omitempty"`
 	// ClippedSteps counts the steps whose gradients were clipped.
 	ClippedSteps   int    `json:"clipped_steps"`
 	DivergedAtStep *int   `json:"diverged_at_step"`
@@ -73,6 +76,10 @@ type Summary struct {
 	MsPerStep float64 `json:"ms_per_step"`
 	WallClock Wall    `json:"wall_clock"`
 }
+
+// PlainOnly is Summary.PredictedGainNote of a run whose network is not
+// plain.
+const PlainOnly = "the mean-field prediction covers the plain network only; this run has residual connections or LayerNorm"
 
 // Wall holds a run's wall-clock fields.
 type Wall struct {

@@ -97,6 +97,11 @@ func gridValue(f config.Field, v any) (string, error) {
 			return "", fmt.Errorf("%d is too large", n)
 		}
 		return strconv.FormatInt(n, 10), nil
+	case config.Bool:
+		if b, ok := v.(bool); ok {
+			return strconv.FormatBool(b), nil
+		}
+		return "", fmt.Errorf("want true or false (no quotes), got %s", tomlText(v))
 	}
 	switch x := v.(type) {
 	case int64:
@@ -209,7 +214,12 @@ func TrainArgs(c config.Config) []string {
 		args = append(args, "--preset", c.Preset)
 	}
 	for _, f := range config.Fields {
-		if f.Name != "preset" {
+		switch {
+		case f.Name == "preset":
+		case f.Kind() == config.Bool:
+			// A bool flag takes its value only in the same argument.
+			args = append(args, "--"+f.Name+"="+f.Get(c))
+		default:
 			args = append(args, "--"+f.Name, f.Get(c))
 		}
 	}
