@@ -4,7 +4,7 @@ BIN     := bin/gradbench
 RUNS    ?= runs
 FLAGS   ?=
 
-.PHONY: all build build-go fast-deps gpu gpu-env gpu-check gpu-check-dry gpu-bundle gpu-prebuild gpu-carry openblas openblas-deps test-openblas test-slurm test-torch run data data-fashion test fuzz clean
+.PHONY: all build build-go fast-deps gpu gpu-env gpu-check gpu-check-dry gpu-bundle gpu-prebuild gpu-carry openblas openblas-deps test-openblas test-slurm test-torch torch-deps run data data-fashion test fuzz clean
 
 all: build
 
@@ -93,8 +93,14 @@ test-slurm: data
 # --check): every activation, plain, residual, LayerNorm and both, float32
 # and float64. make test skips it where no python3 imports torch; this
 # target fails there instead (Debian: apt-get install python3-torch).
-test-torch: data
+test-torch: torch-deps data
 	GRADBENCH_TORCH=1 $(GO) test -count=1 -run TestTorchReference -v ./models/
+
+# Debian's PyTorch for the system Python (scripts/torch_reference.py and
+# adam_torch_reference.py run it as /usr/bin/python3).
+torch-deps:
+	/usr/bin/python3 -c 'import torch' 2>/dev/null || \
+		(apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends python3-torch libopenblas0-pthread)
 
 data:
 	scripts/fetch-data.sh mnist
