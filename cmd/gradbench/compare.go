@@ -156,11 +156,11 @@ func parseActs(list string, slope float64) ([]string, error) {
 // checkWritable makes dir and checks a file can be created in it.
 func checkWritable(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return usagef("output %s cannot be written (%v): choose another --out", dir, unwrapPath(err))
+		return usagef("output %s cannot be written (%v): choose another --out", dir, rundir.PathCause(err))
 	}
 	f, err := os.CreateTemp(dir, ".write-check")
 	if err != nil {
-		return usagef("output %s cannot be written (%v): choose another --out", dir, unwrapPath(err))
+		return usagef("output %s cannot be written (%v): choose another --out", dir, rundir.PathCause(err))
 	}
 	f.Close()
 	return os.Remove(f.Name())

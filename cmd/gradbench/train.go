@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/gradbench/gradbench/models"
@@ -97,13 +96,4 @@ func fmtPtr(p *float64, format string) string {
 		return "n/a"
 	}
 	return fmt.Sprintf(format, *p)
-}
-
-// unwrapPath strips the path from a *PathError, which the message names.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

@@ -19,7 +19,7 @@ func Find(dir string) ([]string, error) {
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a run directory: %v", dir, unwrapPath(err))
+		return nil, fmt.Errorf("%s is not a run directory: %v", dir, PathCause(err))
 	}
 	var found []string
 	for _, e := range entries {
@@ -52,8 +52,9 @@ func ByActivation(dirs []string) []string {
 	return out
 }
 
-// unwrapPath strips the path from a *PathError, which the message names.
-func unwrapPath(err error) error {
+// PathCause strips the path from a *fs.PathError, for messages that name
+// the path themselves; other errors are returned as they are.
+func PathCause(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return pe.Err

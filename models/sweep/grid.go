@@ -10,6 +10,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/gradbench/gradbench/models/config"
+	"github.com/gradbench/gradbench/models/rundir"
 )
 
 // notInGrid names train's flags, not settings of a run, that a grid may
@@ -234,7 +235,7 @@ func TrainArgs(c config.Config) []string {
 func Build(gridPath string, checkpointEvery int) (*Spec, error) {
 	text, err := os.ReadFile(gridPath)
 	if err != nil {
-		return nil, fmt.Errorf("grid %s cannot be read (%v): give the path of a TOML grid file", gridPath, unwrapPath(err))
+		return nil, fmt.Errorf("grid %s cannot be read (%v): give the path of a TOML grid file", gridPath, rundir.PathCause(err))
 	}
 	dims, err := ParseGrid(gridPath, string(text))
 	if err != nil {

@@ -89,7 +89,7 @@ func Read(dir string) (*Spec, error) {
 		return nil, fmt.Errorf("%s is not a sweep directory (no %s): give the --out of gradbench sweep: %w", dir, SpecFile, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, unwrapPath(err))
+		return nil, fmt.Errorf("%s: %w", path, rundir.PathCause(err))
 	}
 	var s Spec
 	if err := json.Unmarshal(b, &s); err != nil {
@@ -155,13 +155,4 @@ func (s *Spec) Describe(missing []string) string {
 	}
 	b.WriteString("Runs that differ in width, lr, init or another swept setting besides act, depth and seed are drawn in separate figures.\n")
 	return b.String()
-}
-
-// unwrapPath strips the path from a *PathError, which the message names.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
