@@ -61,7 +61,7 @@ func outputFlags(out cli.Flag) []cli.Flag {
 		&cli.IntFlag{Name: "checkpoint-every", Value: 200, Usage: "write a checkpoint every N steps (0: only at the start, the end and on interrupt)", Category: "Output"},
 		&cli.BoolFlag{Name: "tensorboard", Value: true, Usage: "also write a TensorBoard event file (events.out.tfevents.*) in each run directory; --tensorboard=false: none", Category: "Output"},
 		&cli.IntFlag{Name: "hist-every", Usage: "TensorBoard: weight-gradient histograms every N steps (0: about 50 per run)", Category: "Output"},
-		out,
+		out, &cli.BoolFlag{Name: "force", Usage: "replace a run of another configuration in the output directory (default: refuse)", Category: "Output"},
 		&cli.BoolFlag{Name: "quiet", Usage: "no progress lines", Category: "Output"},
 		&cli.BoolFlag{Name: "cuda", Usage: "train on an NVIDIA GPU (binary built with make gpu)", Category: "Training"},
 	}
@@ -78,7 +78,7 @@ func output(c *cli.Context) (models.Output, error) {
 	if hist < 0 {
 		return models.Output{}, usagef("--hist-every must be 0 or more, got %d", hist)
 	}
-	return models.Output{CheckpointEvery: every, TensorBoard: c.Bool("tensorboard"), HistEvery: hist}, nil
+	return models.Output{CheckpointEvery: every, TensorBoard: c.Bool("tensorboard"), HistEvery: hist, Replace: c.Bool("force")}, nil
 }
 
 // resumedOutput returns o for continuing the run of checkpoint ck: unless

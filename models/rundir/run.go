@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/metrics"
 )
 
@@ -153,7 +154,7 @@ func readCSV(path string, n int, row func([]float64) error) error {
 }
 
 func readCSVRecords(path string, n int, row func([]string) error) error {
-	fh, err := os.Open(path)
+	fh, _, err := data.OpenRegular(path, -1)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/metrics"
 	"github.com/gradbench/gradbench/models/config"
 )
@@ -96,10 +97,13 @@ func (s *Summary) Done() bool {
 // TotalSteps is the number of steps the whole run takes.
 func (s *Summary) TotalSteps() int { return s.StepsPerEpoch * s.Config.Epochs }
 
+// maxSummary bounds the size of a summary.json that is read.
+const maxSummary = 64 << 20
+
 // ReadSummary reads the summary.json of the run in dir. A directory
 // without one gives an error that wraps fs.ErrNotExist.
 func ReadSummary(dir string) (*Summary, error) {
-	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	b, err := data.ReadFile(filepath.Join(dir, SummaryFile), maxSummary)
 	if err != nil {
 		return nil, fmt.Errorf("read run %s: %w", dir, err)
 	}

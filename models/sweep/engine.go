@@ -68,6 +68,18 @@ func Prepare(dir string, spec *Spec) (*Sweep, error) {
 	return sw, nil
 }
 
+// Check checks what a dry run of the sweep spec in dir can without
+// loading any dataset: every checkpoint already in a run directory is
+// readable and of that run's configuration.
+func Check(dir string, spec *Spec) error {
+	for _, r := range spec.Runs {
+		if _, err := RunCheckpoint(filepath.Join(dir, r.Dir), r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // RunCheckpoint returns the checkpoint of run r in its directory rd: nil
 // if it has none, an error if it cannot be read or is from another
 // configuration.
