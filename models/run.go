@@ -160,10 +160,14 @@ var ErrNoCheckpoint = errors.New("no checkpoint")
 
 // ReadResume reads the checkpoint of the run in dir, the one check before
 // a run continues: the checkpoint must decode, its configuration must be
-// valid, and it must equal want(its configuration) in every setting that
-// changes a number (a *MismatchError names the first that differs). A
+// valid, it must equal want(its configuration) in every setting that
+// changes a number (a *MismatchError names the first that differs), and
+// it must fit the run in dir (Checkpoint.Check, a *rundir.RefusedError). A
 // directory without a checkpoint gives an error wrapping ErrNoCheckpoint.
 func ReadResume(dir string, want func(have config.Config) config.Config) (*Checkpoint, error) {
+	if err := rundir.Probe(dir); err != nil {
+		return nil, err
+	}
 	ck, err := ReadCheckpoint(filepath.Join(dir, rundir.CheckpointFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNoCheckpoint)
@@ -176,6 +180,11 @@ func ReadResume(dir string, want func(have config.Config) config.Config) (*Check
 	}
 	if m := config.Diff(ck.Config, want(ck.Config)); m != nil {
 		return nil, &MismatchError{Dir: dir, Mismatch: *m}
+	}
+	// The checkpoint against the run it sits in; TrainInto checks it
+	// again against the data.
+	if err := ck.Check(dir, ck.State.Summary.StepsPerEpoch); err != nil {
+		return nil, err
 	}
 	return ck, nil
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/gradbench/gradbench/cmd/internal/conventions"
 	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/models"
 	"github.com/gradbench/gradbench/models/config"
@@ -195,6 +196,8 @@ func readResume(dir string, want func(config.Config) config.Config) (*models.Che
 		return nil, usagef("no checkpoint in %s: it is not a run directory, or the run was written by an older gradbench; start it again without --resume", dir)
 	case errors.As(err, &m):
 		return nil, usagef("--resume continues a run as it was configured, but --%s %s differs from the run's %s; drop the flag or start a new run", m.Field, m.Want, m.Have)
+	case conventions.Refused(err):
+		return nil, err
 	case err != nil:
 		return nil, usagef("%v: start the run again without --resume", err)
 	}

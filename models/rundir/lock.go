@@ -81,3 +81,18 @@ func (l *Lock) Release() error {
 	l.f = nil
 	return err
 }
+
+// Probe reports, as Acquire would and changing nothing, whether another
+// process holds dir: a *BusyError wrapped in a *RefusedError, nil when no
+// process holds it (or it has no lock file).
+func Probe(dir string) error {
+	f, err := os.OpenFile(filepath.Join(dir, LockFile), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); errors.Is(err, syscall.EWOULDBLOCK) {
+		return Refused(&BusyError{Dir: dir, PID: Holder(dir)})
+	}
+	return nil
+}
