@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"syscall"
 
@@ -62,14 +61,15 @@ func outputFlags(out cli.Flag) []cli.Flag {
 		&cli.IntFlag{Name: "checkpoint-every", Value: 200, Usage: "write a checkpoint every N steps (0: only at the start, the end and on interrupt)", Category: "Output"},
 		&cli.BoolFlag{Name: "tensorboard", Value: true, Usage: "also write a TensorBoard event file (events.out.tfevents.*) in each run directory; --tensorboard=false: none", Category: "Output"},
 		&cli.IntFlag{Name: "hist-every", Usage: "TensorBoard: weight-gradient histograms every N steps (0: about 50 per run)", Category: "Output"},
-		out, &cli.BoolFlag{Name: "force", Usage: "replace a run of another configuration in the output directory (default: refuse)", Category: "Output"},
+		out,
+		&cli.BoolFlag{Name: "force", Usage: "replace a run of another configuration in the output directory (default: refuse)", Category: "Output"},
 		&cli.BoolFlag{Name: "quiet", Usage: "no progress lines", Category: "Output"},
 		&cli.BoolFlag{Name: "cuda", Usage: "train on an NVIDIA GPU (binary built with make gpu)", Category: "Training"},
 	}
 }
 
 // output returns how the runs of c are written: the checked
-// --checkpoint-every, --tensorboard and --hist-every.
+// --checkpoint-every, --tensorboard and --hist-every, and --force.
 func output(c *cli.Context) (models.Output, error) {
 	every := c.Int("checkpoint-every")
 	if every < 0 {
@@ -146,7 +146,7 @@ func prepare(cfg config.Config, out string, runs int) (*data.Dataset, error) {
 		return nil, err
 	}
 	// Files a run replaces give their space back.
-	need := int64(runs)*models.OutputBytes(cfg, train.N, train.Dim, ds.Classes) - dirBytes(out)
+	need := int64(runs)*models.OutputBytes(cfg, train.N, train.Dim, ds.Classes) - rundir.TreeBytes(out)
 	return ds, checkSpace(out, need, "run")
 }
 
@@ -156,19 +156,6 @@ func checkSpace(out string, need int64, what string) error {
 		return usagef("output %s has %s free but the %s needs about %s: free some space or choose another --out", out, mib(free), what, mib(need))
 	}
 	return nil
-}
-
-// dirBytes returns the size of the files in dir and its immediate
-// subdirectories (the runs of a compare).
-func dirBytes(dir string) int64 {
-	n := rundir.Bytes(dir)
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if e.IsDir() {
-			n += rundir.Bytes(filepath.Join(dir, e.Name()))
-		}
-	}
-	return n
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

@@ -132,3 +132,17 @@ func Bytes(dir string) int64 {
 	}
 	return n
 }
+
+// TreeBytes returns the size of the regular files in dir and its
+// immediate subdirectories (the runs of a compare): the space runs that
+// replace them give back.
+func TreeBytes(dir string) int64 {
+	n := Bytes(dir)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() {
+			n += Bytes(filepath.Join(dir, e.Name()))
+		}
+	}
+	return n
+}
