@@ -175,3 +175,42 @@ func FuzzReadIDXGzip(f *testing.F) {
 		}
 	})
 }
+
+// TestCheck checks the header-only dataset check a dry run makes.
+func TestCheck(t *testing.T) {
+	write := func(files map[string][]byte) string {
+		dir := t.TempDir()
+		os.MkdirAll(filepath.Join(dir, "mnist"), 0o755)
+		for n, b := range files {
+			os.WriteFile(filepath.Join(dir, "mnist", n), b, 0o644)
+		}
+		return dir
+	}
+	good := func() map[string][]byte {
+		return map[string][]byte{
+			"train-images-idx3-ubyte": encodeIDX([]int{2, 2, 2}, make([]byte, 8)),
+			"train-labels-idx1-ubyte": encodeIDX([]int{2}, []byte{1, 2}),
+			"t10k-images-idx3-ubyte":  encodeIDX([]int{1, 2, 2}, make([]byte, 4)),
+			"t10k-labels-idx1-ubyte":  gzipBytes(t, encodeIDX([]int{1}, []byte{3})),
+		}
+	}
+	missing, count, dims := good(), good(), good()
+	delete(missing, "t10k-images-idx3-ubyte")
+	count["train-labels-idx1-ubyte"] = encodeIDX([]int{3}, []byte{1, 2, 3})
+	dims["t10k-images-idx3-ubyte"] = encodeIDX([]int{1}, []byte{1})
+	for _, tc := range []struct {
+		name  string
+		files map[string][]byte
+		want  string
+	}{
+		{"good", good(), ""},
+		{"missing", missing, "not found"},
+		{"count mismatch", count, "has 2 images but"},
+		{"images of one dim", dims, "1 dims"},
+	} {
+		err := Check("mnist", write(tc.files))
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}

@@ -185,3 +185,31 @@ func encodeIDX(dims []int, data []byte) []byte {
 	b.Write(data)
 	return b.Bytes()
 }
+
+// readHeader reads only the header of the IDX file path and returns its
+// dimensions.
+func readHeader(path string) ([]uint64, error) {
+	f, _, err := OpenRegular(path, -1)
+	if err != nil {
+		return nil, fmt.Errorf("read IDX: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	var src io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: corrupt gzip stream: %v; re-download the file", path, err)
+		}
+		src = zr
+	}
+	head, err := ReadAtMost(io.LimitReader(src, 4+4*4), 4+4*4)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(head) >= 4 && head[3] >= 1 && head[3] <= 4 {
+		head = head[:min(len(head), 4+4*int(head[3]))]
+	}
+	dims, _, _, err := parseHeader(head, path)
+	return dims, err
+}

@@ -176,8 +176,9 @@ func maxRSS(t *testing.T, args ...string) (int, string, int64) {
 // would make a reader that reads before it checks sizes hold gigabytes:
 // an IDX gzip bomb, IDX files and a checkpoint linked to /dev/zero, a
 // checkpoint extended to 2 GB, a grid that is /dev/zero, and a dry run
-// over ten data directories. Each must be refused (or, the dry run,
-// listed) in under 150 MiB.
+// over ten data directories (which reads only their IDX headers, and
+// still refuses a directory without the dataset). Each must be refused
+// (or, the dry run, listed) in under 150 MiB.
 func TestMemoryBeforeSize(t *testing.T) {
 	const limitMiB = 150
 	base := t.TempDir()
@@ -236,6 +237,7 @@ func TestMemoryBeforeSize(t *testing.T) {
 		dirs = append(dirs, fmt.Sprintf("%q", d))
 	}
 	grid := writeGrid(t, "depth = 2\nwidth = 8\nepochs = 1\ndata-dir = ["+strings.Join(dirs, ", ")+"]\n")
+	noData := writeGrid(t, fmt.Sprintf("depth = 2\nwidth = 8\ndata-dir = %q\n", t.TempDir()))
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -248,6 +250,7 @@ func TestMemoryBeforeSize(t *testing.T) {
 		{"checkpoint extended to 2 GB", []string{"train", "--resume", runs["sparse"], "--quiet"}, 2, "extended"},
 		{"grid /dev/zero", []string{"sweep", "--grid", "/dev/zero", "--dry-run", "--out", filepath.Join(base, "s")}, 2, "not a regular file"},
 		{"dry run over ten data directories", []string{"sweep", "--grid", grid, "--dry-run", "--out", filepath.Join(base, "s2")}, 0, ""},
+		{"dry run, a data directory without the dataset", []string{"sweep", "--grid", noData, "--dry-run", "--out", filepath.Join(base, "s3")}, 2, "dataset mnist not found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stderr, rss := maxRSS(t, tc.args...)

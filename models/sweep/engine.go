@@ -69,10 +69,18 @@ func Prepare(dir string, spec *Spec) (*Sweep, error) {
 }
 
 // Check checks what a dry run of the sweep spec in dir can without
-// loading any dataset: every checkpoint already in a run directory is
+// loading any dataset: every dataset's files are there with headers that
+// agree (data.Check), and every checkpoint already in a run directory is
 // readable and of that run's configuration.
 func Check(dir string, spec *Spec) error {
+	seen := map[DataKey]bool{}
 	for _, r := range spec.Runs {
+		if !seen[r.Key()] {
+			seen[r.Key()] = true
+			if err := data.Check(r.Config.Dataset, r.Config.DataDir); err != nil {
+				return fmt.Errorf("grid %s: %s%w", spec.GridFile, runLabel(r.Name), err)
+			}
+		}
 		if _, err := RunCheckpoint(filepath.Join(dir, r.Dir), r); err != nil {
 			return err
 		}
