@@ -268,12 +268,19 @@ func TestMemoryBeforeSize(t *testing.T) {
 }
 
 // TestRunLock (class K) starts a run and, while it trains, a second
-// train, a resume and a compare into its directory: each is refused with
+// train, a resume, a compare and a sweep into its directory: each is refused with
 // exit 2 naming the first process, and the first run's rows are its
 // alone. A run killed with SIGKILL leaves no lock behind.
 func TestRunLock(t *testing.T) {
 	parent := t.TempDir()
-	dir := filepath.Join(parent, "gelu")
+	// The run is both a sweep's run "run" and, through a link, a compare's
+	// gelu run.
+	dir := filepath.Join(parent, "runs", "run")
+	os.MkdirAll(dir, 0o755)
+	if err := os.Symlink(dir, filepath.Join(parent, "gelu")); err != nil {
+		t.Fatal(err)
+	}
+	grid := writeGrid(t, "act = [\"gelu\"]\ndataset = \"synthetic\"\ndepth = 6\nwidth = 96\nbatch = 32\nepochs = 3\n")
 	cmd := exec.Command(binary, append([]string{"train", "--out", dir}, slow...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -286,11 +293,12 @@ func TestRunLock(t *testing.T) {
 			t.Fatal("the first run did not start")
 		}
 	}
-	want := fmt.Sprintf("%s is in use by gradbench pid %d; wait for it or choose another --out", dir, cmd.Process.Pid)
+	want := fmt.Sprintf("is in use by gradbench pid %d; wait for it or choose another --out", cmd.Process.Pid)
 	for _, args := range [][]string{
 		append([]string{"train", "--out", dir}, slow...),
 		{"train", "--resume", dir, "--quiet"},
 		{"compare", "--acts", "gelu", "--out", parent, "--dataset", "synthetic", "--depth", "6", "--width", "96", "--batch", "32", "--epochs", "3", "--quiet"},
+		{"sweep", "--grid", grid, "--out", parent, "--quiet"},
 	} {
 		_, errText, code := run(t, args...)
 		oneLineError(t, errText, code, want)

@@ -94,11 +94,14 @@ func Check(dir string, spec *Spec) error {
 func RunCheckpoint(rd string, r Run) (*models.Checkpoint, error) {
 	ck, err := models.ReadResume(rd, func(config.Config) config.Config { return r.Config })
 	var m *models.MismatchError
+	var refused *rundir.RefusedError
 	switch {
 	case errors.Is(err, models.ErrNoCheckpoint):
 		return nil, nil
 	case errors.As(err, &m):
 		return nil, fmt.Errorf("run %s in %s was configured differently (%s %s of the grid differs from its %s): remove it to train it again", r.Name, rd, m.Field, m.Want, m.Have)
+	case errors.As(err, &refused):
+		return nil, fmt.Errorf("run %s: %w", r.Name, err)
 	case err != nil:
 		return nil, fmt.Errorf("run %s: %v: remove %s to train it again", r.Name, err, rd)
 	}
