@@ -34,8 +34,10 @@ const (
 	Chaotic  Phase = "chaotic"
 )
 
-// CriticalTol is how close χ₁ must be to 1 for the phase to be critical.
-const CriticalTol = 1e-9
+// CriticalTol is how close χ₁ must be to 1 for the phase to be critical
+// (c* = 1 and infinite depth scales): closer to 1 than this, the chaotic
+// c* is too close to 1 to resolve.
+const CriticalTol = 1e-6
 
 // ErrNoConvergence is returned (wrapped) when a fixed-point iteration does
 // not converge.
@@ -135,6 +137,10 @@ func Gauss2(f func(z1, z2 float64) float64) float64 {
 	}
 	return s
 }
+
+// Check returns an error naming σ_w² or σ_b² when σ_w² is not positive and
+// finite or σ_b² not non-negative and finite.
+func Check(sw2, sb2 float64) error { return check(sw2, sb2) }
 
 func check(sw2, sb2 float64) error {
 	switch {
@@ -279,7 +285,8 @@ func ChiC(act Activation, sw2, q, c float64) float64 {
 
 // CStar returns the stable fixed point of the correlation map at q = q*.
 // c = 1 is always a fixed point; it is the stable one when χ₁ ≤ 1 (the
-// ordered phase and its edge). Otherwise the map is iterated from c = 0.
+// ordered phase and its edge). Otherwise the map is iterated from c = 0,
+// with Aitken acceleration.
 func CStar(act Activation, sw2, sb2, q float64) (float64, error) {
 	if err := check(sw2, sb2); err != nil {
 		return 0, err
@@ -292,12 +299,22 @@ func CStar(act Activation, sw2, sb2, q float64) (float64, error) {
 	if Chi1(act, sw2, q) <= 1+CriticalTol {
 		return 1, nil
 	}
+	g := func(c float64) float64 { return math.Max(-1, math.Min(1, CorrMap(act, sw2, sb2, q, c))) }
+	// Near the critical point the map contracts slowly (at rate χ_c → 1),
+	// so each step is accelerated by Aitken's Δ² (Steffensen's method),
+	// keeping the plain two steps when the extrapolation leaves [−1, 1).
 	c := 0.0
 	for range maxIter {
-		next := CorrMap(act, sw2, sb2, q, c)
-		next = math.Max(-1, math.Min(1, next))
-		if math.Abs(next-c) <= 1e-11 {
-			return next, nil
+		c1 := g(c)
+		if math.Abs(c1-c) <= 1e-10 {
+			return c1, nil
+		}
+		c2 := g(c1)
+		next := c2
+		if d := c2 - 2*c1 + c; d != 0 {
+			if acc := c - (c1-c)*(c1-c)/d; acc >= -1 && acc < 1 {
+				next = acc
+			}
 		}
 		c = next
 	}
