@@ -286,6 +286,11 @@ func plotSweep(w io.Writer, dir, out string) error {
 	if err != nil {
 		return fmt.Errorf("figures: %w", err)
 	}
+	pd, err := sweep.PhaseDiagrams(spec, res, out)
+	if err != nil {
+		return err
+	}
+	figs = append(figs, pd...)
 	if err := plots.WriteTidy(filepath.Join(out, plots.TidyFile), res.Runs, res.Names); err != nil {
 		return err
 	}
