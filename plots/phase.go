@@ -16,8 +16,10 @@ import (
 // PhaseCell is one cell of a phase diagram: the mean final test accuracy
 // over the seeds of the runs at one σ_w² and depth.
 type PhaseCell struct {
-	SigmaW2  float64
-	Depth    int
+	// SigmaW2 and Depth place the cell.
+	SigmaW2 float64
+	Depth   int
+	// Accuracy is the mean final test accuracy of its runs.
 	Accuracy float64
 }
 

@@ -141,9 +141,11 @@ func parse(act string, slope float64, sw2 string, sb2 float64, out string) (requ
 
 // Point is one activation's mean-field result as theory prints it in JSON.
 type Point struct {
-	Act             string   `json:"act"`
-	SigmaW2         float64  `json:"sigma_w2"`
-	SigmaB2         float64  `json:"sigma_b2"`
+	// Act, SigmaW2 and SigmaB2 say where the point is.
+	Act     string  `json:"act"`
+	SigmaW2 float64 `json:"sigma_w2"`
+	SigmaB2 float64 `json:"sigma_b2"`
+	// QStar … CriticalSigmaW2 are meanfield.Result's, nil when infinite.
 	QStar           *float64 `json:"q_star"`
 	CStar           *float64 `json:"c_star"`
 	Chi1            *float64 `json:"chi1"`
@@ -152,12 +154,16 @@ type Point struct {
 	XiGrad          *float64 `json:"xi_grad"`
 	MaxDepth        *float64 `json:"max_depth"`
 	CriticalSigmaW2 *float64 `json:"critical_sigma_w2"`
-	Phase           string   `json:"phase,omitempty"`
-	ScaleInvariant  bool     `json:"scale_invariant"`
+	// Phase is ordered, critical or chaotic; empty with Error.
+	Phase string `json:"phase,omitempty"`
+	// ScaleInvariant reports relu's and leakyrelu's closed forms.
+	ScaleInvariant bool `json:"scale_invariant"`
 	// Infinite lists the keys whose value is +Inf (null in JSON).
 	Infinite []string `json:"infinite,omitempty"`
-	Note     string   `json:"note,omitempty"`
-	Error    string   `json:"error,omitempty"`
+	// Note explains a degenerate case; Error is why a point of a range
+	// could not be computed.
+	Note  string `json:"note,omitempty"`
+	Error string `json:"error,omitempty"`
 }
 
 func point(act string, r meanfield.Result, err error) Point {
