@@ -19,8 +19,9 @@
 // networks train only when their depth is below about 6ξ_c.
 //
 // Expectations are Gauss–Hermite quadratures (a product rule in two
-// dimensions) and fixed points are found by iteration with a convergence
-// check. Activations are given as plain functions φ and φ′, so the package
+// dimensions), or for an activation whose φ′ jumps at 0 (KinkAtZero)
+// Gauss–Legendre quadratures split at the kinks, and fixed points are
+// found by iteration with a convergence check. Activations are given as plain functions φ and φ′, so the package
 // is independent of where activations are defined. Scale-invariant
 // activations (relu, leakyrelu) are handled exactly: their q* is
 // degenerate (q grows or collapses geometrically unless χ₁ = 1, or tends to

@@ -22,6 +22,10 @@ type Activation struct {
 	ScaleInvariant bool
 	// NegSlope is the slope of a scale-invariant activation for x < 0.
 	NegSlope float64
+	// KinkAtZero is true when φ′ jumps at 0 (elu, selu): expectations are
+	// then Gauss–Legendre quadratures split at the kink, which converge
+	// where Gauss–Hermite's would not.
+	KinkAtZero bool
 }
 
 // Phase is the phase of a network at (σ_w², σ_b²).
@@ -142,6 +146,62 @@ func Gauss2(f func(z1, z2 float64) float64) float64 {
 // finite or σ_b² not non-negative and finite.
 func Check(sw2, sb2 float64) error { return check(sw2, sb2) }
 
+// Split quadrature of kinked integrands: Gauss–Legendre with splitNodes
+// nodes on each side of the kink, over [−splitRange, splitRange].
+const (
+	splitNodes = 96
+	splitRange = 12
+)
+
+var legendre = sync.OnceValue(func() rule {
+	x := make([]float64, splitNodes)
+	w := make([]float64, splitNodes)
+	quad.Legendre{}.FixedLocations(x, w, -1, 1)
+	return rule{x, w}
+})
+
+// gaussSeg returns ∫ f(z)φ(z) dz over [a, b] for the standard normal
+// density φ by Gauss–Legendre quadrature.
+func gaussSeg(f func(float64) float64, a, b float64) float64 {
+	if b <= a {
+		return 0
+	}
+	r := legendre()
+	h, m := (b-a)/2, (b+a)/2
+	s := 0.0
+	for i, x := range r.x {
+		z := m + h*x
+		s += r.w[i] * f(z) * math.Exp(-z*z/2)
+	}
+	return s * h / math.Sqrt(2*math.Pi)
+}
+
+// expect returns E[f(z)], split at 0 when kinked.
+func expect(kinked bool, f func(float64) float64) float64 {
+	if !kinked {
+		return Gauss(f)
+	}
+	return gaussSeg(f, -splitRange, 0) + gaussSeg(f, 0, splitRange)
+}
+
+// expect2 returns E[f(z1, z2)]; when kinked, split at z1 = 0 and at the
+// z2 where c z1 + √(1−c²) z2 = 0, the kinks of φ′(u1) and φ′(u2).
+func expect2(kinked bool, c float64, f func(z1, z2 float64) float64) float64 {
+	if !kinked {
+		return Gauss2(f)
+	}
+	s := math.Sqrt(math.Max(0, 1-c*c))
+	inner := func(z1 float64) float64 {
+		g := func(z2 float64) float64 { return f(z1, z2) }
+		if s == 0 {
+			return gaussSeg(g, -splitRange, splitRange)
+		}
+		k := math.Max(-splitRange, math.Min(splitRange, -c*z1/s))
+		return gaussSeg(g, -splitRange, k) + gaussSeg(g, k, splitRange)
+	}
+	return gaussSeg(inner, -splitRange, 0) + gaussSeg(inner, 0, splitRange)
+}
+
 func check(sw2, sb2 float64) error {
 	switch {
 	case !(sw2 > 0) || math.IsInf(sw2, 0):
@@ -162,7 +222,7 @@ func LengthMap(act Activation, sw2, sb2, q float64) float64 {
 		return sw2*halfSquare(act.NegSlope)*q + sb2
 	}
 	s := math.Sqrt(q)
-	return sw2*Gauss(func(z float64) float64 { v := act.Phi(s * z); return v * v }) + sb2
+	return sw2*expect(act.KinkAtZero, func(z float64) float64 { v := act.Phi(s * z); return v * v }) + sb2
 }
 
 // QStar returns the fixed point of the length map, iterated from q = 1.
@@ -216,7 +276,7 @@ func Chi1(act Activation, sw2, q float64) float64 {
 		return sw2 * halfSquare(act.NegSlope)
 	}
 	s := math.Sqrt(q)
-	return sw2 * Gauss(func(z float64) float64 { d := act.DPhi(s * z); return d * d })
+	return sw2 * expect(act.KinkAtZero, func(z float64) float64 { d := act.DPhi(s * z); return d * d })
 }
 
 // reluKernel returns E[φ(z1)φ(z2)] for unit-variance z1, z2 of correlation
@@ -256,7 +316,7 @@ func CorrMap(act Activation, sw2, sb2, q, c float64) float64 {
 		}
 		return (sw2*q*reluKernel(a, c) + sb2) / q
 	}
-	e := Gauss2(func(z1, z2 float64) float64 {
+	e := expect2(act.KinkAtZero, c, func(z1, z2 float64) float64 {
 		u1, u2 := pair(q, c, z1, z2)
 		return act.Phi(u1) * act.Phi(u2)
 	})
@@ -277,7 +337,7 @@ func ChiC(act Activation, sw2, q, c float64) float64 {
 	if c >= 1 {
 		return Chi1(act, sw2, q)
 	}
-	return sw2 * Gauss2(func(z1, z2 float64) float64 {
+	return sw2 * expect2(act.KinkAtZero, c, func(z1, z2 float64) float64 {
 		u1, u2 := pair(q, c, z1, z2)
 		return act.DPhi(u1) * act.DPhi(u2)
 	})
