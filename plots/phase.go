@@ -90,7 +90,7 @@ func PhaseDiagram(dir, name, title string, cells []PhaseCell, curve plotter.XYs,
 	}
 	for i := range lab.TextStyle {
 		lab.TextStyle[i].XAlign, lab.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
-		lab.TextStyle[i].Font = font.From(sans, 11)
+		lab.TextStyle[i].Font = font.From(sans, 9)
 		// Dark text on the light (high-accuracy) end of viridis.
 		lab.TextStyle[i].Color = rgb(0xff, 0xff, 0xff)
 		if cells[i].Accuracy > 0.6 {

@@ -128,15 +128,16 @@ func (g *phaseGroup) write(csv *strings.Builder, out string, several bool) (plot
 		cells = append(cells, plots.PhaseCell{SigmaW2: k[0], Depth: int(k[1]), Accuracy: m})
 		fmt.Fprintf(csv, "cell,%s,%s,%s,%s,%d,%s,%d,%s\n", g.act, csvQuote(g.group), num(k[0]), num(sb2), int(k[1]), num(m), len(accs), num(maxDepth(act, k[0], sb2)))
 	}
-	// The curve spans the cells: half the mean σ_w² step beyond the ends.
-	nx := 0
-	for i, k := range keys {
-		if i == 0 || k[0] != keys[i-1][0] {
-			nx++
+	// The curve spans the cells: half the neighbouring σ_w² step beyond
+	// each end, as plots.PhaseDiagram draws them.
+	var xs []float64
+	for _, k := range keys {
+		if !slices.Contains(xs, k[0]) {
+			xs = append(xs, k[0])
 		}
 	}
-	if pad := (hi - lo) / float64(2*max(nx-1, 1)); nx > 1 {
-		lo, hi = math.Max(lo-pad, lo/2), hi+pad
+	if n := len(xs); n > 1 {
+		lo, hi = math.Max(lo-(xs[1]-xs[0])/2, lo/2), hi+(xs[n-1]-xs[n-2])/2
 	}
 	var curve plotter.XYs
 	for i := range curvePoints {
