@@ -34,6 +34,9 @@ type Model struct {
 // NewModel initialises the network cfg describes for inputs of size in and
 // the given number of classes, and compiles its graphs.
 func NewModel(cfg config.Config, in, classes, evalRows int) (*Model, error) {
+	if err := CheckMemory(cfg, in, classes); err != nil {
+		return nil, err
+	}
 	act, err := cfg.Activation()
 	if err != nil {
 		return nil, err

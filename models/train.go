@@ -380,7 +380,8 @@ func (t *trainer) elapsed() time.Duration {
 }
 
 // Splits returns the training and test sets c uses from ds, and an error
-// if a training batch does not fit in them.
+// if a training batch does not fit in them or the network does not fit in
+// this machine's memory (CheckMemory).
 func Splits(c config.Config, ds *data.Dataset) (train, test *data.Set, err error) {
 	train, test = ds.Train, ds.Test
 	if c.TrainSize > 0 {
@@ -394,6 +395,9 @@ func Splits(c config.Config, ds *data.Dataset) (train, test *data.Set, err error
 	}
 	if test.N == 0 {
 		return nil, nil, fmt.Errorf("the test split of %s is empty", ds.Name)
+	}
+	if err := CheckMemory(c, train.Dim, ds.Classes); err != nil {
+		return nil, nil, err
 	}
 	return train, test, nil
 }

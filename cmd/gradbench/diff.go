@@ -20,7 +20,7 @@ func diffCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "steps", Usage: "compare the first N logged steps (0: all both runs logged)"},
 			&cli.Float64Flag{Name: "rtol", Value: 1e-3, Usage: "largest relative gap accepted"},
-			&cli.StringFlag{Name: "json", Usage: "also write the gaps to this JSON file"},
+			jsonFlag("also write the gaps to this JSON file"),
 		},
 		Action: diffRuns,
 	}

@@ -21,7 +21,7 @@ func infoCommand() *cli.Command {
 			"on this binary's TapeMachine and lists its ops by kind: on the GPU (CUDA build) " +
 			"or the CPU, with the kernel or library each uses.",
 		Flags: append(networkFlags("gelu"),
-			&cli.StringFlag{Name: "json", Usage: "also write the information to this JSON file"},
+			jsonFlag("also write the information to this JSON file"),
 		),
 		Action: infoAction,
 	}

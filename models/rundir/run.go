@@ -206,6 +206,9 @@ func (r *Run) Row() metrics.Row {
 // steps.
 func Diff(a, b *Run, steps int) (metrics.Diff, error) {
 	var d metrics.Diff
+	if steps < 0 {
+		return d, fmt.Errorf("steps %d: must be 0 (all) or more", steps)
+	}
 	if a.Summary.Config.Depth != b.Summary.Config.Depth {
 		return d, fmt.Errorf("%s has depth %d and %s depth %d: compare runs of one configuration", a.Dir, a.Summary.Config.Depth, b.Dir, b.Summary.Config.Depth)
 	}
