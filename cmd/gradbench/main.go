@@ -65,11 +65,7 @@ func main() {
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
 	}
-	err := app.Run(conventions.Interspersed(os.Args, app.Commands))
-	if s := signals.Caught(); s != nil && err == nil {
-		err = fmt.Errorf("stopped by %v", s) // after the command's last phase
-	}
-	if err != nil {
+	if err := signals.Err(app.Run(conventions.Interspersed(os.Args, app.Commands))); err != nil {
 		fmt.Fprintln(os.Stderr, "gradbench:", conventions.Advise(err))
 		os.Exit(exitCode(err))
 	}

@@ -176,12 +176,22 @@ func TestSizesBounded(t *testing.T) {
 }
 
 // TestSignalsStop (class I/J) checks that a signal stops every phase with
-// exit 130: a graph build that takes seconds (SIGTERM, SIGINT), and
-// training (SIGQUIT, which Go's default turned into exit 2).
+// exit 130: a graph build that takes seconds (info's without a handler of
+// its own, train's inside the training context), and training on SIGQUIT,
+// which Go's default turned into exit 2.
 func TestSignalsStop(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
-		t.Run("graph build "+sig.String(), func(t *testing.T) {
-			cmd := exec.Command(binary, "info", "--depth", "1000", "--width", "1")
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		args []string
+	}{
+		{syscall.SIGTERM, []string{"info", "--depth", "1000", "--width", "1"}},
+		// train's graphs (LayerNorm: more nodes a layer) went on building
+		// for more than 30 s after the signal.
+		{syscall.SIGINT, []string{"train", "--depth", "1000", "--width", "1", "--norm", "layernorm", "--dataset", "synthetic", "--quiet", "--out", t.TempDir()}},
+	} {
+		sig := tc.sig
+		t.Run(tc.args[0]+" graph build "+sig.String(), func(t *testing.T) {
+			cmd := exec.Command(binary, tc.args...)
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}

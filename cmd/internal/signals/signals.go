@@ -50,3 +50,14 @@ func Caught() os.Signal {
 	s, _ := caught.Load().(os.Signal)
 	return s
 }
+
+// Err returns err, the result of a command, or an error naming the signal
+// when a signal arrived during a command that then ended without one (in
+// a phase that does not watch Context, such as writing figures): a
+// command a signal stopped never reports success.
+func Err(err error) error {
+	if s := Caught(); s != nil && err == nil {
+		return fmt.Errorf("stopped by %v", s)
+	}
+	return err
+}
