@@ -217,5 +217,8 @@ func Check(name, dir string) error {
 			return fmt.Errorf("dataset %s: %s has %d images but %s has %d labels; the files must come from the same split", name, fileBases[i], dims[i][0], fileBases[i+1], dims[i+1][0])
 		}
 	}
+	if dims[0][1] != dims[2][1] || dims[0][2] != dims[2][2] {
+		return fmt.Errorf("dataset %s: train images are %d×%d but test images are %d×%d; the files must come from the same dataset", name, dims[0][1], dims[0][2], dims[2][1], dims[2][2])
+	}
 	return nil
 }

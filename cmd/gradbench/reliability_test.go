@@ -235,6 +235,8 @@ func TestSmallRefusals(t *testing.T) {
 	os.WriteFile(filepath.Join(badSweep, "sweep.json"), []byte(`{"version":1,"grid_file":"g.toml","runs":[{"name":"run","dir":"runs/run",`+
 		`"config":{"dataset":"synthetic","depth":0},"train_args":[]}]}`), 0o644)
 	shape := mnistDir(t, func(f map[string][]byte) { f["t10k-images-idx3-ubyte.gz"] = gz(idx([]int{2, 1, 4}, make([]byte, 8))) })
+	shapeGrid := filepath.Join(t.TempDir(), "grid.toml")
+	os.WriteFile(shapeGrid, []byte("dataset = \"mnist\"\nbatch = 2\ndata-dir = \""+shape+"\"\n"), 0o644)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -248,6 +250,7 @@ func TestSmallRefusals(t *testing.T) {
 		{"compare refusal makes no dir", append([]string{"compare", "--acts", "relu", "--out", fresh, "--checkpoint-every", "-1"}, small...), "--checkpoint-every"},
 		{"sweep run-task of a bad run", []string{"sweep", "run-task", badSweep, "0"}, "depth 0"},
 		{"test images of another shape", []string{"train", "--dataset", "mnist", "--data-dir", shape, "--batch", "2", "--out", fresh}, "train images are 2×2 but test images are 1×4"},
+		{"test images of another shape, dry run", []string{"sweep", "--dry-run", "--grid", shapeGrid, "--out", fresh}, "train images are 2×2 but test images are 1×4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := run(t, tc.args...)
