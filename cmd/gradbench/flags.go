@@ -157,17 +157,6 @@ func checkSpace(out string, need int64, what string) error {
 	return nil
 }
 
-// jsonFlag is the --json flag of a command that also writes what it
-// prints to a JSON file: the path is checked before the command starts.
-func jsonFlag(usage string) cli.Flag {
-	return &cli.StringFlag{Name: "json", Usage: usage, Action: func(_ *cli.Context, p string) error {
-		if err := rundir.CheckFile(p); err != nil {
-			return usagef("--json %s cannot be written: %v", p, err)
-		}
-		return nil
-	}}
-}
-
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 func outDir(c *cli.Context, cfg config.Config) string {
