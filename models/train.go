@@ -306,6 +306,11 @@ func (t *trainer) record(step int, loss float64, correct int, norms metrics.Norm
 	r := norms.Ratio()
 	if s.GradRatioFirst == nil {
 		s.FirstLoggedStep, s.GradRatioFirst = step, num(r)
+		fwd, delta := rundir.SignalGains(stats)
+		s.ForwardGain, s.ErrorGain = num(fwd), num(delta)
+		if n := len(stats); n > 0 {
+			s.LastHiddenRMS = num(stats[n-1].OutRMS)
+		}
 	}
 	s.LastLoggedStep, s.GradRatioLast = step, num(r)
 	return nil

@@ -133,8 +133,8 @@ func htmlReport(title, config string, rows []metrics.Row, figs []Figure, pngs []
 	for _, r := range rows {
 		b.WriteString("<tr>")
 		for i, c := range r.Cells() {
-			if i == verdict && r.Verdict != metrics.Unknown {
-				fmt.Fprintf(&b, "<td class=\"%s\">%s</td>", e(string(r.Verdict)), e(c))
+			if i == verdict && r.Verdict.Class() != metrics.Unknown {
+				fmt.Fprintf(&b, "<td class=\"%s\">%s</td>", e(string(r.Verdict.Class())), e(c))
 				continue
 			}
 			fmt.Fprintf(&b, "<td>%s</td>", e(c))
