@@ -241,8 +241,8 @@ func OutputBytes(cfg config.Config, trainN, in, classes int) int64 {
 	steps := int64(trainN/cfg.Batch) * int64(cfg.Epochs)
 	logged := steps/int64(cfg.LogEvery) + 2
 	// Rows: metrics ~120 B; grad_norms ~40 B per layer and parameter;
-	// act_stats ~110 B per hidden layer.
-	perLog := int64(120 + 2*40*(cfg.Depth+1) + 110*cfg.Depth)
+	// act_stats ~150 B per hidden layer.
+	perLog := int64(120 + 2*40*(cfg.Depth+1) + 150*cfg.Depth)
 	if cfg.Norm == "layernorm" {
 		perLog += 2 * 40 * int64(cfg.Depth)
 	}
@@ -253,7 +253,9 @@ func OutputBytes(cfg config.Config, trainN, in, classes int) int64 {
 	layers := int64(cfg.Depth + 1)
 	events := logged*40*(2*layers+3) + 52*700*layers
 	hist := 2 * 150 * 30 * layers
-	return 2*checkpoint + logged*perLog + events + hist + 64<<10
+	// jacobian_spectrum.csv: ~30 B per singular value.
+	spectrum := int64(JacobianExamples * cfg.Width * 30)
+	return 2*checkpoint + logged*perLog + events + hist + spectrum + 64<<10
 }
 
 // Done reports whether the checkpoint's run has nothing left to train; a

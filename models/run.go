@@ -99,7 +99,7 @@ func TrainInto(ctx context.Context, cfg config.Config, ds *data.Dataset, dir str
 			return err
 		}
 		return rundir.WriteJSON(filepath.Join(dir, rundir.SummaryFile), &c.State.Summary)
-	}}
+	}, Spectrum: func(sv [][]float64) error { return rundir.WriteSpectrum(dir, sv) }}
 	return Train(ctx, cfg, ds, sinks, ck, hooks)
 }
 

@@ -35,6 +35,9 @@ var dashed = []vg.Length{vg.Points(5), vg.Points(3)}
 //     (the forward signal) and of its back-propagated error δ, against
 //     hidden layer, at the first and last logged step, only if some run
 //     recorded them;
+//   - jacobian_spectrum: the distribution of log10 σ over the singular
+//     values of each run's input–output Jacobian at initialisation, only
+//     if some run recorded them;
 //   - heatmap_<run>, one per run: log10 weight-gradient norm by layer and
 //     logged step, all on one colour scale;
 //   - grad_hist_<run>, one per run that recorded grad_hist.csv: the
@@ -89,6 +92,11 @@ func Figures(runs []*rundir.Run, dir string) ([]Figure, error) {
 			if err := add(f.signalProfile(delta)); err != nil {
 				return figs, err
 			}
+		}
+	}
+	if f.haveSpectrum() {
+		if err := add(f.jacobianSpectrum()); err != nil {
+			return figs, err
 		}
 	}
 	for _, kind := range f.extraKinds() {

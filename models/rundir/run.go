@@ -24,6 +24,10 @@ type Run struct {
 	Epochs []metrics.Epoch
 	// Stats are the activation statistics, by logged step then layer.
 	Stats []metrics.Stats
+	// Jacobian holds the singular values of the input–output Jacobian at
+	// initialisation, per example, largest first (JacobianFile; none for
+	// runs recorded without it).
+	Jacobian [][]float64
 	// GradHist are the bins of log10 |g| of the weight gradients at the
 	// first and last step, by step, then layer (none for runs recorded
 	// before grad_hist.csv existed).
@@ -115,6 +119,11 @@ func Read(dir string) (*Run, error) {
 			return nil
 		})
 		if err != nil {
+			return nil, err
+		}
+	}
+	if exists(filepath.Join(dir, JacobianFile)) {
+		if r.Jacobian, err = readSpectrum(filepath.Join(dir, JacobianFile)); err != nil {
 			return nil, err
 		}
 	}

@@ -95,3 +95,54 @@ func TestStatsSignalColumns(t *testing.T) {
 		t.Error("header changed")
 	}
 }
+
+// TestSpectrumFile checks jacobian_spectrum.csv written and read back
+// exactly, and a malformed file refused.
+func TestSpectrumFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	r, err := Create(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	c := config.Default()
+	c.Depth = 2
+	if err := WriteJSON(filepath.Join(dir, SummaryFile), &Summary{Config: c}); err != nil {
+		t.Fatal(err)
+	}
+	if run, err := Read(dir); err != nil || run.Jacobian != nil {
+		t.Fatalf("no spectrum file: %v, %v", run.Jacobian, err)
+	}
+	sv := [][]float64{{3.5, 1, 1e-300, 0}, {2, 0.1}}
+	if err := WriteSpectrum(dir, sv); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, JacobianFile)); !strings.HasPrefix(string(b), "example,index,sigma\n0,0,3.5\n") {
+		t.Errorf("%s:\n%s", JacobianFile, b)
+	}
+	run, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Jacobian) != 2 || !slicesEqual(run.Jacobian[0], sv[0]) || !slicesEqual(run.Jacobian[1], sv[1]) {
+		t.Errorf("read back %v, want %v", run.Jacobian, sv)
+	}
+	for _, bad := range []string{"example,index,sigma\n0,1,2\n", "example,index,sigma\n1,0,2\n", "example,index,sigma\n0,0,x\n"} {
+		os.WriteFile(filepath.Join(dir, JacobianFile), []byte(bad), 0o644)
+		if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), JacobianFile) {
+			t.Errorf("%q: error %v", bad, err)
+		}
+	}
+}
+
+func slicesEqual(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -73,6 +73,10 @@ type Summary struct {
 	ForwardGain   *float64 `json:"forward_gain"`
 	ErrorGain     *float64 `json:"delta_gain"`
 	LastHiddenRMS *float64 `json:"last_hidden_rms"`
+	// JacobianSpectrum summarises the singular values of the
+	// input–output Jacobian at initialisation, which JacobianFile lists;
+	// null for a network of one hidden layer or with LayerNorm.
+	JacobianSpectrum *Spectrum `json:"jacobian_spectrum"`
 	// ClippedSteps counts the steps whose gradients were clipped.
 	ClippedSteps   int    `json:"clipped_steps"`
 	DivergedAtStep *int   `json:"diverged_at_step"`
