@@ -2,6 +2,7 @@ package graph
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -40,7 +41,8 @@ func TestMLPSignalReads(t *testing.T) {
 					t.Fatal(err)
 				}
 				var x *tensor.Dense
-				for range 2 {
+				var first []*float64
+				for run := range 2 {
 					x = randDense(r, 3, 5, 1)
 					if err := G.Let(m.X, x); err != nil {
 						t.Fatal(err)
@@ -48,6 +50,15 @@ func TestMLPSignalReads(t *testing.T) {
 					Rerun(vm)
 					if err := vm.RunAll(); err != nil {
 						t.Fatal(err)
+					}
+					// The second run copies into the first run's buffers.
+					for i, v := range append(slices.Clone(m.OutValues), m.DeltaValues...) {
+						p := &v.Data().([]float64)[0]
+						if run == 0 {
+							first = append(first, p)
+						} else if p != first[i] {
+							t.Errorf("copy %d: the second run allocated a new buffer", i)
+						}
 					}
 				}
 				const tol = 1e-12
