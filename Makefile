@@ -113,11 +113,17 @@ test: data
 	$(GO) test ./...
 	$(GO) test -race -run Concurrent ./models/... ./cmd/...
 
-# Longer fuzzing than the seed corpora that make test runs.
+# Longer fuzzing than the seed corpora that make test runs: the IDX and
+# checkpoint decoders and the bounded file-reading layer under them (the
+# size bounds of ReadAtMost, gzip bounded by the IDX header, a checkpoint
+# header checked against its file's size).
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzReadIDX -fuzztime $(FUZZTIME) ./data/
-	$(GO) test -run '^$$' -fuzz FuzzDecodeCheckpoint -fuzztime $(FUZZTIME) ./models/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadIDX$$' -fuzztime $(FUZZTIME) ./data/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadIDXGzip$$' -fuzztime $(FUZZTIME) ./data/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadAtMost$$' -fuzztime $(FUZZTIME) ./data/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCheckpoint$$' -fuzztime $(FUZZTIME) ./models/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadCheckpointFile$$' -fuzztime $(FUZZTIME) ./models/
 
 clean:
 	rm -rf bin runs

@@ -178,3 +178,39 @@ func findFile(base string) (string, error) {
 	}
 	return "", fs.ErrNotExist
 }
+
+// Check checks, reading only the IDX headers, that the dataset Load(name,
+// dir) would read is there and that its headers agree (images of three
+// dimensions, labels of one, as many of each): what a dry run can check
+// without holding the data. Load checks the rest.
+func Check(name, dir string) error {
+	if name == "synthetic" {
+		return nil
+	}
+	target, ok := fetchTarget[name]
+	if !ok {
+		return fmt.Errorf("unknown dataset %q: use one of %s", name, strings.Join(Names(), ", "))
+	}
+	var dims [4][]uint64
+	for i, base := range fileBases {
+		p, err := findFile(filepath.Join(dir, name, base))
+		if errors.Is(err, fs.ErrNotExist) {
+			return &notFoundError{name: name, path: filepath.Join(dir, name, base), target: target}
+		}
+		if err == nil {
+			dims[i], err = readHeader(p)
+		}
+		if err != nil {
+			return fmt.Errorf("dataset %s: %w", name, err)
+		}
+		if want := []int{3, 1}[i%2]; len(dims[i]) != want {
+			return fmt.Errorf("dataset %s: read %s: %d dims (%s), want %d", name, p, len(dims[i]), formatDims(dims[i]), want)
+		}
+	}
+	for i := 0; i < 4; i += 2 {
+		if dims[i][0] != dims[i+1][0] {
+			return fmt.Errorf("dataset %s: %s has %d images but %s has %d labels; the files must come from the same split", name, fileBases[i], dims[i][0], fileBases[i+1], dims[i+1][0])
+		}
+	}
+	return nil
+}

@@ -9,8 +9,8 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
-	"os"
 
+	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/models/config"
 	"github.com/gradbench/gradbench/models/rundir"
 )
@@ -88,14 +88,29 @@ func WriteCheckpoint(path string, ck *Checkpoint) error {
 
 // ReadCheckpoint reads the checkpoint at path. A file that is not a
 // checkpoint, of another format version, truncated or corrupt is an error
-// that says which.
+// that says which. The header is read and checked against the file's size
+// first: a link to a device, or a file extended past what its header
+// promises, is refused before its payload is read.
 func ReadCheckpoint(path string) (*Checkpoint, error) {
-	f, err := os.Open(path)
+	f, size, err := data.OpenRegular(path, maxCheckpoint)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCheckpoint+1))
+	const header = 8 + 4 + 8 + 4
+	head, err := data.ReadAtMost(io.LimitReader(f, header), header)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
+	}
+	if len(head) == header && bytes.Equal(head[:8], checkpointMagic[:]) && binary.LittleEndian.Uint32(head[8:]) == CheckpointVersion {
+		if n := binary.LittleEndian.Uint64(head[12:]); n != uint64(size-header) {
+			return nil, fmt.Errorf("read checkpoint %s: truncated or extended: header promises %d payload bytes, file has %d", path, n, size-header)
+		}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
+	}
+	b, err := data.ReadAtMost(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
 	}

@@ -3,6 +3,7 @@ package models
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"math"
 	"os"
 	"path/filepath"
@@ -120,4 +121,35 @@ func testOutputBytes(t *testing.T, norm string) {
 	if est < written || est > 4*written {
 		t.Errorf("norm %s: estimate %d bytes, run wrote %d", norm, est, written)
 	}
+}
+
+// FuzzReadCheckpointFile writes arbitrary bytes, and a valid checkpoint
+// with its header's payload length set from the input, as a file and reads
+// it with ReadCheckpoint: the header must be checked against the file's
+// size before the payload is read, and nothing must panic.
+func FuzzReadCheckpointFile(f *testing.F) {
+	path := filepath.Join(f.TempDir(), rundir.CheckpointFile)
+	if err := WriteCheckpoint(path, sampleCheckpoint()); err != nil {
+		f.Fatal(err)
+	}
+	good, _ := os.ReadFile(path)
+	f.Add(good, uint64(0))
+	f.Add(good[:20], uint64(1<<40))
+	f.Add([]byte{}, uint64(5))
+	f.Fuzz(func(t *testing.T, b []byte, n uint64) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, "ck")
+		os.WriteFile(p, b, 0o644)
+		ReadCheckpoint(p)
+		// A header that claims n payload bytes around a valid file.
+		if len(good) > 20 {
+			h := bytes.Clone(good)
+			binary.LittleEndian.PutUint64(h[12:], n)
+			os.WriteFile(p, h, 0o644)
+			_, err := ReadCheckpoint(p)
+			if n != uint64(len(good)-24) && (err == nil || !strings.Contains(err.Error(), "truncated or extended")) {
+				t.Fatalf("header claims %d payload bytes, file has %d: error %v", n, len(good)-24, err)
+			}
+		}
+	})
 }

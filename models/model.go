@@ -44,7 +44,7 @@ func NewModel(cfg config.Config, in, classes, evalRows int) (*Model, error) {
 	}
 	spec := graph.Spec{In: in, Depth: cfg.Depth, Width: cfg.Width, Classes: classes, Batch: cfg.Batch, Act: act, Dtype: dt,
 		Residual: cfg.Residual, LayerNorm: cfg.Norm == "layernorm"}
-	p, err := InitParams(spec, cfg.Init, cfg.Seed)
+	p, err := InitParams(spec, cfg.Init, Variances{Weight: cfg.SigmaW2, Bias: cfg.SigmaB2}, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,9 @@ type Output struct {
 	// tfevents.DefaultHistograms per run).
 	TensorBoard bool
 	HistEvery   int
+	// Replace lets a new run replace a run of another configuration in
+	// its directory; without it TrainInto refuses.
+	Replace bool
 	// Progress, if not nil, is called after every step.
 	Progress func(Progress)
 }
@@ -36,6 +39,14 @@ type Output struct {
 // TrainInto trains cfg on ds into the run directory dir, recording with a
 // rundir.Recorder (and a tfevents.Sink if out asks for one), from the
 // checkpoint ck when it is not nil (which must have been read from dir).
+//
+// Nothing in dir changes before everything is checked: TrainInto holds
+// dir's lock (rundir.Acquire) for the whole run, removes the temporary
+// files of atomic writes killed half-way, validates ck against dir
+// (Checkpoint.Check) and the network, refuses a directory that holds a run
+// of another configuration unless out.Replace, and checks every file the
+// run writes (rundir.CheckFiles) before any is cut back or emptied. Each
+// refusal is a *rundir.RefusedError.
 func TrainInto(ctx context.Context, cfg config.Config, ds *data.Dataset, dir string, ck *Checkpoint, out Output) (*rundir.Summary, error) {
 	var sinks Sinks
 	var closers []io.Closer
@@ -44,7 +55,35 @@ func TrainInto(ctx context.Context, cfg config.Config, ds *data.Dataset, dir str
 			c.Close()
 		}
 	}()
-	train, _, err := Splits(cfg, ds)
+	lock, err := rundir.Acquire(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
+	if err := rundir.CleanTemps(dir); err != nil {
+		return nil, err
+	}
+	t, err := newTrainer(cfg, ds, nil, ck)
+	if err != nil {
+		if ck != nil {
+			err = rundir.Refused(fmt.Errorf("checkpoint in %s: %w; remove it to train the run again", dir, err))
+		}
+		return nil, err
+	}
+	defer t.m.Close()
+	if ck != nil {
+		if err := ck.Check(dir, t.stepsPerEpoch); err != nil {
+			return nil, err
+		}
+	} else if !out.Replace {
+		if err := rundir.CheckReplace(dir, cfg); err != nil {
+			return nil, err
+		}
+	}
+	events, err := tfevents.Files(dir)
+	if err == nil {
+		err = rundir.CheckFiles(dir, append(rundir.Files(), events...)...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +92,7 @@ func TrainInto(ctx context.Context, cfg config.Config, ds *data.Dataset, dir str
 		histEvery = ck.HistEvery
 	}
 	if histEvery == 0 {
-		histEvery = tfevents.HistEveryFor(train.N / cfg.Batch * cfg.Epochs)
+		histEvery = tfevents.HistEveryFor(t.total)
 	}
 	tbOpts := tfevents.Options{HistEvery: histEvery, LogEvery: cfg.LogEvery}
 	var rec *rundir.Recorder
@@ -62,7 +101,7 @@ func TrainInto(ctx context.Context, cfg config.Config, ds *data.Dataset, dir str
 		// Every file is checked before any is cut back.
 		if out.TensorBoard {
 			if err := tfevents.Check(dir, ck.State.Offsets); err != nil {
-				return nil, err
+				return nil, rundir.Refused(err)
 			}
 		}
 		if rec, err = rundir.Reopen(dir, ck.State.Offsets); err != nil {
@@ -100,7 +139,8 @@ func TrainInto(ctx context.Context, cfg config.Config, ds *data.Dataset, dir str
 		}
 		return rundir.WriteJSON(filepath.Join(dir, rundir.SummaryFile), &c.State.Summary)
 	}, Spectrum: func(sv [][]float64) error { return rundir.WriteSpectrum(dir, sv) }}
-	return Train(ctx, cfg, ds, sinks, ck, hooks)
+	t.rec = sinks
+	return t.run(ctx, hooks)
 }
 
 // MismatchError is a checkpoint whose run was configured otherwise than
@@ -120,10 +160,14 @@ var ErrNoCheckpoint = errors.New("no checkpoint")
 
 // ReadResume reads the checkpoint of the run in dir, the one check before
 // a run continues: the checkpoint must decode, its configuration must be
-// valid, and it must equal want(its configuration) in every setting that
-// changes a number (a *MismatchError names the first that differs). A
+// valid, it must equal want(its configuration) in every setting that
+// changes a number (a *MismatchError names the first that differs), and
+// it must fit the run in dir (Checkpoint.Check, a *rundir.RefusedError). A
 // directory without a checkpoint gives an error wrapping ErrNoCheckpoint.
 func ReadResume(dir string, want func(have config.Config) config.Config) (*Checkpoint, error) {
+	if err := rundir.Probe(dir); err != nil {
+		return nil, err
+	}
 	ck, err := ReadCheckpoint(filepath.Join(dir, rundir.CheckpointFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrNoCheckpoint)
@@ -136,6 +180,11 @@ func ReadResume(dir string, want func(have config.Config) config.Config) (*Check
 	}
 	if m := config.Diff(ck.Config, want(ck.Config)); m != nil {
 		return nil, &MismatchError{Dir: dir, Mismatch: *m}
+	}
+	// The checkpoint against the run it sits in; TrainInto checks it
+	// again against the data.
+	if err := ck.Check(dir, ck.State.Summary.StepsPerEpoch); err != nil {
+		return nil, err
 	}
 	return ck, nil
 }

@@ -111,8 +111,14 @@ func Train(ctx context.Context, cfg config.Config, ds *data.Dataset, sink Sink, 
 	if err != nil {
 		return nil, err
 	}
-	t.spectrum = hooks.Spectrum
 	defer t.m.Close()
+	return t.run(ctx, hooks)
+}
+
+// run is the training loop of Train.
+func (t *trainer) run(ctx context.Context, hooks Hooks) (*rundir.Summary, error) {
+	cfg := t.cfg
+	t.spectrum = hooks.Spectrum
 	if err := t.save(hooks, rundir.StatusRunning); err != nil {
 		return nil, err
 	}
@@ -199,6 +205,13 @@ func (t *trainer) restore(ck *Checkpoint) error {
 	}
 	if !slices.Equal(ck.ParamNames, t.m.ParamNames()) {
 		return fmt.Errorf("the checkpoint's parameters (%d) are not the network's (%d)", len(ck.ParamNames), len(t.m.Params))
+	}
+	sizes := make([]int, len(t.m.Params))
+	for i, p := range t.m.Params {
+		sizes[i] = p.Value.Shape().TotalSize()
+	}
+	if err := checkRestore(ck, t.cfg.Optimizer, sizes); err != nil {
+		return err
 	}
 	if err := t.m.LoadParams(ck.Params); err != nil {
 		return err

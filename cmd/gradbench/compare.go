@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gradbench/gradbench/cmd/internal/conventions"
 	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/metrics"
 	"github.com/gradbench/gradbench/models"
@@ -124,6 +125,8 @@ func compareCheckpoint(dir string, base config.Config, act string) (*models.Chec
 		return nil, nil
 	case errors.As(err, &m):
 		return nil, usagef("--resume: the %s run in %s was configured differently: --%s %s differs from the run's %s", act, dir, m.Field, m.Want, m.Have)
+	case conventions.Refused(err):
+		return nil, err
 	case err != nil:
 		return nil, usagef("--resume: %v: remove %s to train %s again", err, dir, act)
 	}

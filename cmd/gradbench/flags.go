@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"syscall"
 
+	"github.com/gradbench/gradbench/cmd/internal/conventions"
 	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/models"
 	"github.com/gradbench/gradbench/models/config"
@@ -62,13 +62,14 @@ func outputFlags(out cli.Flag) []cli.Flag {
 		&cli.BoolFlag{Name: "tensorboard", Value: true, Usage: "also write a TensorBoard event file (events.out.tfevents.*) in each run directory; --tensorboard=false: none", Category: "Output"},
 		&cli.IntFlag{Name: "hist-every", Usage: "TensorBoard: weight-gradient histograms every N steps (0: about 50 per run)", Category: "Output"},
 		out,
+		&cli.BoolFlag{Name: "force", Usage: "replace a run of another configuration in the output directory (default: refuse)", Category: "Output"},
 		&cli.BoolFlag{Name: "quiet", Usage: "no progress lines", Category: "Output"},
 		&cli.BoolFlag{Name: "cuda", Usage: "train on an NVIDIA GPU (binary built with make gpu)", Category: "Training"},
 	}
 }
 
 // output returns how the runs of c are written: the checked
-// --checkpoint-every, --tensorboard and --hist-every.
+// --checkpoint-every, --tensorboard and --hist-every, and --force.
 func output(c *cli.Context) (models.Output, error) {
 	every := c.Int("checkpoint-every")
 	if every < 0 {
@@ -78,7 +79,7 @@ func output(c *cli.Context) (models.Output, error) {
 	if hist < 0 {
 		return models.Output{}, usagef("--hist-every must be 0 or more, got %d", hist)
 	}
-	return models.Output{CheckpointEvery: every, TensorBoard: c.Bool("tensorboard"), HistEvery: hist}, nil
+	return models.Output{CheckpointEvery: every, TensorBoard: c.Bool("tensorboard"), HistEvery: hist, Replace: c.Bool("force")}, nil
 }
 
 // resumedOutput returns o for continuing the run of checkpoint ck: unless
@@ -145,7 +146,7 @@ func prepare(cfg config.Config, out string, runs int) (*data.Dataset, error) {
 		return nil, err
 	}
 	// Files a run replaces give their space back.
-	need := int64(runs)*models.OutputBytes(cfg, train.N, train.Dim, ds.Classes) - dirBytes(out)
+	need := int64(runs)*models.OutputBytes(cfg, train.N, train.Dim, ds.Classes) - rundir.TreeBytes(out)
 	return ds, checkSpace(out, need, "run")
 }
 
@@ -155,19 +156,6 @@ func checkSpace(out string, need int64, what string) error {
 		return usagef("output %s has %s free but the %s needs about %s: free some space or choose another --out", out, mib(free), what, mib(need))
 	}
 	return nil
-}
-
-// dirBytes returns the size of the files in dir and its immediate
-// subdirectories (the runs of a compare).
-func dirBytes(dir string) int64 {
-	n := rundir.Bytes(dir)
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if e.IsDir() {
-			n += rundir.Bytes(filepath.Join(dir, e.Name()))
-		}
-	}
-	return n
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
@@ -195,6 +183,8 @@ func readResume(dir string, want func(config.Config) config.Config) (*models.Che
 		return nil, usagef("no checkpoint in %s: it is not a run directory, or the run was written by an older gradbench; start it again without --resume", dir)
 	case errors.As(err, &m):
 		return nil, usagef("--resume continues a run as it was configured, but --%s %s differs from the run's %s; drop the flag or start a new run", m.Field, m.Want, m.Have)
+	case conventions.Refused(err):
+		return nil, err
 	case err != nil:
 		return nil, usagef("%v: start the run again without --resume", err)
 	}

@@ -64,7 +64,7 @@ func main() {
 		c.OnUsageError = onUsageError
 	}
 	if err := app.Run(conventions.Interspersed(os.Args, app.Commands)); err != nil {
-		fmt.Fprintln(os.Stderr, "gradbench:", err)
+		fmt.Fprintln(os.Stderr, "gradbench:", conventions.Advise(err))
 		os.Exit(exitCode(err))
 	}
 }
@@ -81,7 +81,7 @@ func exitCode(err error) int {
 	var u usageError
 	var coded interface{ ExitCode() int }
 	switch {
-	case errors.As(err, &u):
+	case errors.As(err, &u) || conventions.Refused(err):
 		return exitUsage
 	case errors.As(err, &coded):
 		return coded.ExitCode()

@@ -119,7 +119,12 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"activation", []string{"--act", "swish"}, "unknown activation"},
 		{"preset", []string{"--preset", "notebook"}, "unknown preset"},
-		{"init", []string{"--init", "orthogonal"}, "unknown init"},
+		{"init", []string{"--init", "kaiming"}, "unknown init"},
+		{"sigma-w2 zero", []string{"--init", "gaussian", "--sigma-w2", "0"}, "--sigma-w2"},
+		{"sigma-w2 nan", []string{"--sigma-w2", "NaN"}, "--sigma-w2"},
+		{"sigma-w2 too large", []string{"--init", "orthogonal", "--sigma-w2", "1e3"}, "at most 100"},
+		{"sigma-b2 negative", []string{"--sigma-b2", "-0.1"}, "--sigma-b2"},
+		{"sigma-b2 inf", []string{"--sigma-b2", "Inf"}, "--sigma-b2"},
 		{"optimizer", []string{"--optimizer", "rmsprop"}, "unknown optimizer"},
 		{"dtype", []string{"--dtype", "float16"}, "unknown dtype"},
 		{"depth", []string{"--depth", "0"}, "--depth"},

@@ -100,7 +100,7 @@ func sweepRun(c *cli.Context) error {
 	}
 	// Nothing is written before everything is checked.
 	if c.Bool("dry-run") {
-		if _, err := sweep.Prepare(out, spec); err != nil {
+		if err := sweep.Check(out, spec); err != nil {
 			return usageError{err}
 		}
 		sweep.PrintDryRun(os.Stdout, spec, out)

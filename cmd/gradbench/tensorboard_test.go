@@ -442,7 +442,7 @@ func TestTensorBoard(t *testing.T) {
 	checkAgainstCSV(t, def, histogramSteps(all, 1))
 
 	// --tensorboard=false writes none, and removes the earlier run's.
-	if _, stderr, code := run(t, append(append([]string{"train"}, small...), "--tensorboard=false", "--out", dir)...); code != 0 {
+	if _, stderr, code := run(t, append(append([]string{"train"}, small...), "--tensorboard=false", "--force", "--out", dir)...); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "events.out.tfevents.*")); len(m) != 0 {

@@ -21,6 +21,11 @@ type Config struct {
 	LR         float64 `json:"lr"`
 	Optimizer  string  `json:"optimizer"`
 	Init       string  `json:"init"`
+	// SigmaW2 and SigmaB2 are σ_w² and σ_b² of the gaussian and
+	// orthogonal initialisations (W ~ N(0, σ_w²/fan_in) or √σ_w² times an
+	// orthogonal matrix, b ~ N(0, σ_b²)); the other schemes ignore them.
+	SigmaW2 float64 `json:"sigma_w2"`
+	SigmaB2 float64 `json:"sigma_b2"`
 	// Residual adds each hidden width × width layer's output to its
 	// input: h ← h + φ(W h + b).
 	Residual bool `json:"residual"`
@@ -55,6 +60,8 @@ func Default() Config {
 		LR:         1e-3,
 		Optimizer:  "adam",
 		Init:       "auto",
+		SigmaW2:    1,
+		SigmaB2:    0,
 		Norm:       "none",
 		Dtype:      "float32",
 		Seed:       1,
@@ -70,7 +77,12 @@ var Optimizers = []string{"adam", "momentum", "sgd"}
 
 // Inits are the initialisation scheme names a Config may give; package
 // models implements each ("auto" resolves per activation).
-var Inits = []string{"auto", "he-normal", "he-uniform", "torch-default", "xavier-normal", "xavier-uniform"}
+var Inits = []string{"auto", "gaussian", "he-normal", "he-uniform", "lecun-normal", "orthogonal", "torch-default", "xavier-normal", "xavier-uniform"}
+
+// MaxVariance bounds sigma-w2 and sigma-b2: far beyond the chaotic
+// phase's interesting range, and small enough that the first layer's
+// pre-activations stay finite in float32.
+const MaxVariance = 100
 
 // Norms are the normalisations a Config may give; package graph builds
 // them.

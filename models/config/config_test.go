@@ -21,7 +21,15 @@ func TestValidate(t *testing.T) {
 		{"lr zero", func(c *Config) { c.LR = 0 }},
 		{"lr nan", func(c *Config) { c.LR = math.NaN() }},
 		{"optimizer", func(c *Config) { c.Optimizer = "rmsprop" }},
-		{"init", func(c *Config) { c.Init = "orthogonal" }},
+		{"init", func(c *Config) { c.Init = "kaiming" }},
+		{"sigma-w2 zero", func(c *Config) { c.SigmaW2 = 0 }},
+		{"sigma-w2 negative", func(c *Config) { c.SigmaW2 = -1 }},
+		{"sigma-w2 nan", func(c *Config) { c.SigmaW2 = math.NaN() }},
+		{"sigma-w2 inf", func(c *Config) { c.SigmaW2 = math.Inf(1) }},
+		{"sigma-w2 too large", func(c *Config) { c.SigmaW2 = MaxVariance * 1.01 }},
+		{"sigma-b2 negative", func(c *Config) { c.SigmaB2 = -1e-9 }},
+		{"sigma-b2 nan", func(c *Config) { c.SigmaB2 = math.NaN() }},
+		{"sigma-b2 too large", func(c *Config) { c.SigmaB2 = MaxVariance + 1 }},
 		{"dtype", func(c *Config) { c.Dtype = "float16" }},
 		{"log-every", func(c *Config) { c.LogEvery = 0 }},
 		{"norm", func(c *Config) { c.Norm = "batchnorm" }},
@@ -35,6 +43,23 @@ func TestValidate(t *testing.T) {
 	}
 	if err := Default().Validate(); err != nil {
 		t.Errorf("default config: %v", err)
+	}
+	ok := Default()
+	ok.Init, ok.SigmaW2, ok.SigmaB2 = "orthogonal", MaxVariance, MaxVariance
+	if err := ok.Validate(); err != nil {
+		t.Errorf("largest variances refused: %v", err)
+	}
+}
+
+// TestSigmaDefaults checks that a summary written before sigma-w2 and
+// sigma-b2 existed reads back with σ_w² 1 and σ_b² 0.
+func TestSigmaDefaults(t *testing.T) {
+	var c Config
+	if err := json.Unmarshal([]byte(`{"act":"relu","init":"he-normal"}`), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.SigmaW2 != 1 || c.SigmaB2 != 0 {
+		t.Errorf("old run read back with sigma-w2 %g, sigma-b2 %g; want 1, 0", c.SigmaW2, c.SigmaB2)
 	}
 }
 

@@ -75,6 +75,10 @@ var Fields = []Field{
 		ptr: func(c *Config) any { return &c.Optimizer }, check: func(c Config) string { return oneOf(c.Optimizer, Optimizers, "optimizer") }},
 	{Name: "init", Group: "Network", Help: "initialisation: " + strings.Join(Inits, ", "),
 		ptr: func(c *Config) any { return &c.Init }, check: func(c Config) string { return oneOf(c.Init, Inits, "init") }},
+	{Name: "sigma-w2", Group: "Network", Help: "weight variance σ_w² of --init gaussian (W ~ N(0, σ_w²/fan_in)) and orthogonal (√σ_w² × orthogonal); other inits ignore it",
+		ptr: func(c *Config) any { return &c.SigmaW2 }, check: func(c Config) string { return variance(c.SigmaW2, false) }},
+	{Name: "sigma-b2", Group: "Network", Help: "bias variance σ_b² of --init gaussian and orthogonal (b ~ N(0, σ_b²)); other inits ignore it",
+		ptr: func(c *Config) any { return &c.SigmaB2 }, check: func(c Config) string { return variance(c.SigmaB2, true) }},
 	{Name: "residual", Group: "Network", Help: "residual connections: every hidden width × width layer computes h + φ(W h + b)",
 		ptr: func(c *Config) any { return &c.Residual }},
 	{Name: "norm", Group: "Network", Help: "normalisation of each hidden layer's pre-activation: " + strings.Join(Norms, ", "),
@@ -249,6 +253,23 @@ func atLeast0(n int) string {
 func finite(x float64) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return "must be a finite number"
+	}
+	return ""
+}
+
+// variance checks an initialisation variance: finite, in (0, MaxVariance],
+// or [0, MaxVariance] when zero is allowed.
+func variance(x float64, zeroOK bool) string {
+	if why := finite(x); why != "" {
+		return why
+	}
+	switch {
+	case zeroOK && x < 0:
+		return "must be 0 or positive"
+	case !zeroOK && !(x > 0):
+		return "must be greater than 0"
+	case x > MaxVariance:
+		return fmt.Sprintf("must be at most %g", float64(MaxVariance))
 	}
 	return ""
 }

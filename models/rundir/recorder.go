@@ -78,10 +78,15 @@ func (r *Recorder) table() []recorderFile {
 // taken: each file is cut back to its recorded size and appended to. A
 // file missing or shorter than its offset is an error, and then no file is
 // changed. A file that offsets do not name and that came after the
-// checkpoint's version (grad_hist.csv) is started afresh.
+// checkpoint's version (grad_hist.csv) is started afresh. Files are
+// checked (CheckFiles) before any is cut, and never opened through a
+// symbolic link.
 func Reopen(dir string, offsets Offsets) (*Recorder, error) {
 	r := &Recorder{}
 	files := r.table()
+	if err := CheckFiles(dir, Files()...); err != nil {
+		return nil, err
+	}
 	for _, n := range files {
 		path := filepath.Join(dir, n.name)
 		off, ok := offsets[n.name]
@@ -118,25 +123,29 @@ func Reopen(dir string, offsets Offsets) (*Recorder, error) {
 			}
 			r.statsV1 = header == statsHeaderV1
 		}
-		if err := os.Truncate(path, off); err != nil {
-			r.Close()
-			return nil, fmt.Errorf("resume: %w", err)
+		f, err := openNoFollow(path, os.O_WRONLY|os.O_APPEND)
+		if err == nil {
+			*n.f = f
+			err = f.Truncate(off)
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 		if err != nil {
 			r.Close()
 			return nil, fmt.Errorf("resume: %w", err)
 		}
-		*n.f = f
 	}
 	return r, nil
 }
 
 // Create makes dir if needed and starts the run's CSV files in it,
-// replacing earlier ones.
+// replacing earlier ones. Every file a run writes is checked
+// (CheckFiles) before any is emptied, and none is opened through a
+// symbolic link.
 func Create(dir string) (*Recorder, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory: %w", err)
+	}
+	if err := CheckFiles(dir, Files()...); err != nil {
+		return nil, err
 	}
 	r := &Recorder{}
 	for _, f := range r.table() {
@@ -153,7 +162,7 @@ func Create(dir string) (*Recorder, error) {
 // createFile creates or empties the append-only file path and writes
 // header to it.
 func createFile(path, header string) (*os.File, error) {
-	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	fh, err := openNoFollow(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/metrics"
 )
 
@@ -174,7 +175,7 @@ func readCSV(path string, n int, row func([]float64) error) error {
 }
 
 func readCSVRecords(path string, n int, row func([]string) error) error {
-	fh, err := os.Open(path)
+	fh, _, err := data.OpenRegular(path, -1)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
@@ -235,14 +236,15 @@ func SignalGains(stats []metrics.Stats) (forward, delta float64) {
 	return metrics.ForwardGain(out), metrics.ErrorGain(err)
 }
 
-// firstLine returns the first line of the file at path, with its newline.
+// firstLine returns the first line of the regular file at path, with its
+// newline, reading at most 4 KiB.
 func firstLine(path string) (string, error) {
-	fh, err := os.Open(path)
+	fh, _, err := data.OpenRegular(path, -1)
 	if err != nil {
 		return "", err
 	}
 	defer fh.Close()
-	line, err := bufio.NewReader(fh).ReadString('\n')
+	line, err := bufio.NewReader(io.LimitReader(fh, 4<<10)).ReadString('\n')
 	if err != nil && line == "" {
 		return "", err
 	}

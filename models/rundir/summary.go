@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/metrics"
 	"github.com/gradbench/gradbench/models/config"
 )
@@ -110,10 +111,13 @@ func (s *Summary) Done() bool {
 // TotalSteps is the number of steps the whole run takes.
 func (s *Summary) TotalSteps() int { return s.StepsPerEpoch * s.Config.Epochs }
 
+// maxSummary bounds the size of a summary.json that is read.
+const maxSummary = 64 << 20
+
 // ReadSummary reads the summary.json of the run in dir. A directory
 // without one gives an error that wraps fs.ErrNotExist.
 func ReadSummary(dir string) (*Summary, error) {
-	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	b, err := data.ReadFile(filepath.Join(dir, SummaryFile), maxSummary)
 	if err != nil {
 		return nil, fmt.Errorf("read run %s: %w", dir, err)
 	}
@@ -138,6 +142,20 @@ func Bytes(dir string) int64 {
 	for _, e := range entries {
 		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
 			n += info.Size()
+		}
+	}
+	return n
+}
+
+// TreeBytes returns the size of the regular files in dir and its
+// immediate subdirectories (the runs of a compare): the space runs that
+// replace them give back.
+func TreeBytes(dir string) int64 {
+	n := Bytes(dir)
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.IsDir() {
+			n += Bytes(filepath.Join(dir, e.Name()))
 		}
 	}
 	return n

@@ -68,17 +68,40 @@ func Prepare(dir string, spec *Spec) (*Sweep, error) {
 	return sw, nil
 }
 
+// Check checks what a dry run of the sweep spec in dir can without
+// loading any dataset: every dataset's files are there with headers that
+// agree (data.Check), and every checkpoint already in a run directory is
+// readable and of that run's configuration.
+func Check(dir string, spec *Spec) error {
+	seen := map[DataKey]bool{}
+	for _, r := range spec.Runs {
+		if !seen[r.Key()] {
+			seen[r.Key()] = true
+			if err := data.Check(r.Config.Dataset, r.Config.DataDir); err != nil {
+				return fmt.Errorf("grid %s: %s%w", spec.GridFile, runLabel(r.Name), err)
+			}
+		}
+		if _, err := RunCheckpoint(filepath.Join(dir, r.Dir), r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // RunCheckpoint returns the checkpoint of run r in its directory rd: nil
 // if it has none, an error if it cannot be read or is from another
 // configuration.
 func RunCheckpoint(rd string, r Run) (*models.Checkpoint, error) {
 	ck, err := models.ReadResume(rd, func(config.Config) config.Config { return r.Config })
 	var m *models.MismatchError
+	var refused *rundir.RefusedError
 	switch {
 	case errors.Is(err, models.ErrNoCheckpoint):
 		return nil, nil
 	case errors.As(err, &m):
 		return nil, fmt.Errorf("run %s in %s was configured differently (%s %s of the grid differs from its %s): remove it to train it again", r.Name, rd, m.Field, m.Want, m.Have)
+	case errors.As(err, &refused):
+		return nil, fmt.Errorf("run %s: %w", r.Name, err)
 	case err != nil:
 		return nil, fmt.Errorf("run %s: %v: remove %s to train it again", r.Name, err, rd)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/models/config"
 	"github.com/gradbench/gradbench/models/rundir"
 )
@@ -227,13 +228,16 @@ func TrainArgs(c config.Config) []string {
 	return args
 }
 
+// maxGrid bounds the size of a grid file.
+const maxGrid = 1 << 20
+
 // Build expands the grid in the file gridPath into a sweep's runs and
 // checks each configuration as train would. A relative data directory is
 // made absolute (from the current directory), so that Slurm tasks, which
 // start elsewhere, find the data; a grid without one takes train's
 // default (or GRADBENCH_DATA's).
 func Build(gridPath string, checkpointEvery int) (*Spec, error) {
-	text, err := os.ReadFile(gridPath)
+	text, err := data.ReadFile(gridPath, maxGrid)
 	if err != nil {
 		return nil, fmt.Errorf("grid %s cannot be read (%v): give the path of a TOML grid file", gridPath, rundir.PathCause(err))
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/models/config"
 	"github.com/gradbench/gradbench/models/rundir"
 	"github.com/gradbench/gradbench/models/sweep/slurm"
@@ -84,7 +85,7 @@ func IsSweep(dir string) bool {
 // Read reads dir/sweep.json. A missing file wraps fs.ErrNotExist.
 func Read(dir string) (*Spec, error) {
 	path := filepath.Join(dir, SpecFile)
-	b, err := os.ReadFile(path)
+	b, err := data.ReadFile(path, 64<<20)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s is not a sweep directory (no %s): give the --out of gradbench sweep: %w", dir, SpecFile, err)
 	}

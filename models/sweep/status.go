@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/models/rundir"
 	"github.com/gradbench/gradbench/models/sweep/slurm"
 )
@@ -155,7 +156,7 @@ func (s *Spec) Active() ([]string, error) {
 // LocalPID returns the process id of a local sweep training in dir on this
 // host, 0 if there is none.
 func LocalPID(dir string) int {
-	b, err := os.ReadFile(filepath.Join(dir, PIDFile))
+	b, err := data.ReadFile(filepath.Join(dir, PIDFile), 4096)
 	if err != nil {
 		return 0
 	}

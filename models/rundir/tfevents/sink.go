@@ -1,14 +1,17 @@
 package tfevents
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/metrics"
 	"github.com/gradbench/gradbench/models/rundir"
 	"gorgonia.org/tensor"
@@ -114,7 +117,7 @@ func Create(dir string, o Options) (*Sink, error) {
 	now := time.Now()
 	s := o.sink()
 	s.name = fmt.Sprintf("%s%d.%s", Prefix, now.Unix(), strings.ReplaceAll(host, "/", "_"))
-	s.f, err = os.OpenFile(filepath.Join(dir, s.name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	s.f, err = os.OpenFile(filepath.Join(dir, s.name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("tensorboard: %w", err)
 	}
@@ -133,12 +136,29 @@ func Check(dir string, offsets rundir.Offsets) error {
 		return nil
 	}
 	path := filepath.Join(dir, name)
-	st, err := os.Stat(path)
-	switch {
-	case err != nil:
+	if err := rundir.CheckFiles(dir, name); err != nil {
+		return err
+	}
+	f, size, err := data.OpenRegular(path, -1)
+	if err != nil {
 		return fmt.Errorf("resume: %w", err)
-	case st.Size() < offsets[name]:
-		return fmt.Errorf("resume: %s has %d bytes but the checkpoint was taken at %d: the file was cut short", path, st.Size(), offsets[name])
+	}
+	defer f.Close()
+	off := offsets[name]
+	if size < off {
+		return fmt.Errorf("resume: %s has %d bytes but the checkpoint was taken at %d: the file was cut short", path, size, off)
+	}
+	// The offset must fall between two records: walk their lengths.
+	var pos int64
+	var n [8]byte
+	for pos < off {
+		if _, err := f.ReadAt(n[:], pos); err != nil {
+			return fmt.Errorf("resume: %s: the record at byte %d: %w", path, pos, err)
+		}
+		pos += 8 + 4 + int64(binary.LittleEndian.Uint64(n[:])&(1<<40-1)) + 4
+	}
+	if pos != off {
+		return fmt.Errorf("resume: the checkpoint's position %d in %s is inside a record: the file is not this run's", off, path)
 	}
 	return nil
 }
@@ -158,10 +178,12 @@ func Reopen(dir string, offsets rundir.Offsets, o Options) (*Sink, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, name)
-	if err := os.Truncate(path, offsets[name]); err != nil {
-		return nil, fmt.Errorf("resume: %w", err)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|syscall.O_NOFOLLOW, 0)
+	if err == nil {
+		if err = f.Truncate(offsets[name]); err != nil {
+			f.Close()
+		}
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		return nil, fmt.Errorf("resume: %w", err)
 	}
