@@ -95,3 +95,35 @@ func TestJacobianSpectrumLayerNorm(t *testing.T) {
 		}
 	}
 }
+
+// TestOrthogonalConcentrates checks dynamical isometry (Pennington,
+// Schoenholz and Ganguli 2017) on a small tanh network at the critical
+// point with a small σ_b²: with orthogonal weights the Jacobian's singular
+// values stay within a narrow band around their RMS, with Gaussian
+// weights of the same σ_w² they spread over decades, though the mean σ²
+// (the mean-field χ^depth) is about the same.
+func TestOrthogonalConcentrates(t *testing.T) {
+	ds := data.Synthetic(8, 64, 16)
+	spectrum := func(init string) jacobian.Summary {
+		cfg := config.Default()
+		cfg.Act, cfg.Depth, cfg.Width, cfg.Batch = "tanh", 16, 48, 16
+		cfg.Init, cfg.SigmaW2, cfg.SigmaB2 = init, 1.05, 2e-5
+		m, _ := firstBatch(t, cfg, ds)
+		defer m.Close()
+		sv, err := m.JacobianSpectrum(16)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return jacobian.Summarise(sv, cfg.Depth-1)
+	}
+	g, o := spectrum("gaussian"), spectrum("orthogonal")
+	t.Logf("gaussian   %+v", g)
+	t.Logf("orthogonal %+v", o)
+	if ratio := o.MeanSq / g.MeanSq; ratio < 0.33 || ratio > 3 {
+		t.Errorf("mean σ² %.3g orthogonal, %.3g gaussian: not comparable", o.MeanSq, g.MeanSq)
+	}
+	if o.Log10Std > 0.5*g.Log10Std || o.Max/o.Median > 0.1*g.Max/g.Median || o.Unresolved > 0 {
+		t.Errorf("orthogonal not more concentrated: log10 σ std %.3g vs %.3g, max/median %.3g vs %.3g, %d unresolved",
+			o.Log10Std, g.Log10Std, o.Max/o.Median, g.Max/g.Median, o.Unresolved)
+	}
+}

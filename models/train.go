@@ -348,7 +348,7 @@ func (t *trainer) recordSpectrum() error {
 	}
 	s := jacobian.Summarise(sv, t.m.Spec.Depth-1)
 	t.st.Summary.JacobianSpectrum = &rundir.Spectrum{Examples: s.Examples, Layers: s.Layers, Values: s.Values, Unresolved: s.Unresolved,
-		MeanSq: num(s.MeanSq), Max: num(s.Max), Min: num(s.Min), Median: num(s.Median), Std: num(s.Std), Spread: num(s.Spread)}
+		MeanSq: num(s.MeanSq), Max: num(s.Max), Min: num(s.Min), Median: num(s.Median), Std: num(s.Std), Spread: num(s.Spread), Log10Std: num(s.Log10Std)}
 	if t.spectrum != nil {
 		return t.spectrum(sv)
 	}

@@ -100,23 +100,37 @@ type Summary struct {
 	// those of σ, Std is σ's standard deviation and Spread is Max / Min
 	// (+Inf when Min is 0). All are NaN without values.
 	MeanSq, Max, Min, Median, Std, Spread float64
+	// Log10Std is the standard deviation of log10 σ over the resolved
+	// values: 0 when all are equal (isometry up to scale), 1 when they
+	// spread by a decade either way; NaN without resolved values.
+	Log10Std float64
 }
 
 // Summarise returns the summary of the singular values sv, one slice per
 // example, of Jacobians spanning layers layers.
 func Summarise(sv [][]float64, layers int) Summary {
-	var all []float64
-	unresolved := 0
+	var all, logs []float64
 	for _, s := range sv {
 		all = append(all, s...)
 		floor := Resolution(s)
 		for _, x := range s {
-			if x < floor {
-				unresolved++
+			if x >= floor && x > 0 {
+				logs = append(logs, math.Log10(x))
 			}
 		}
 	}
-	s := Summary{Examples: len(sv), Layers: layers, Values: len(all), Unresolved: unresolved}
+	s := Summary{Examples: len(sv), Layers: layers, Values: len(all), Unresolved: len(all) - len(logs), Log10Std: math.NaN()}
+	if len(logs) > 0 {
+		var m, v float64
+		for _, x := range logs {
+			m += x
+		}
+		m /= float64(len(logs))
+		for _, x := range logs {
+			v += (x - m) * (x - m)
+		}
+		s.Log10Std = math.Sqrt(v / float64(len(logs)))
+	}
 	if len(all) == 0 {
 		nan := math.NaN()
 		s.MeanSq, s.Max, s.Min, s.Median, s.Std, s.Spread = nan, nan, nan, nan, nan, nan

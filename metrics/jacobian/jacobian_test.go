@@ -128,7 +128,7 @@ func TestOrthogonalLinear(t *testing.T) {
 		}
 	}
 	s := Summarise([][]float64{sv}, depth)
-	if math.Abs(s.MeanSq-want*want) > 1e-9*want*want || math.Abs(s.Spread-1) > 1e-10 || s.Std > 1e-10*want {
+	if math.Abs(s.MeanSq-want*want) > 1e-9*want*want || math.Abs(s.Spread-1) > 1e-10 || s.Std > 1e-10*want || s.Log10Std > 1e-10 {
 		t.Errorf("summary %+v", s)
 	}
 }
@@ -160,7 +160,7 @@ func TestGaussianSpreads(t *testing.T) {
 	if g.MeanSq < 0.3 || g.MeanSq > 3 {
 		t.Errorf("Gaussian mean σ² %v, want about 1", g.MeanSq)
 	}
-	if g.Spread < 1e3 || g.Max < 3 || g.Min > 0.01 {
+	if g.Spread < 1e3 || g.Max < 3 || g.Min > 0.01 || g.Log10Std < 0.3 {
 		t.Errorf("Gaussian product not spread: %+v", g)
 	}
 	if math.Abs(o.Spread-1) > 1e-9 || math.Abs(o.MeanSq-1) > 1e-9 {
@@ -175,7 +175,11 @@ func TestSummarise(t *testing.T) {
 	if math.Abs(s.Std-want.Std) > 1e-15 {
 		t.Errorf("std %v, want %v", s.Std, want.Std)
 	}
-	s.Std = want.Std
+	// log10 σ: 0.602, 0, 0.301, −0.301: mean 0.1505.
+	if l := math.Sqrt((0.4515*0.4515 + 0.1505*0.1505 + 0.1505*0.1505 + 0.4515*0.4515) / 4); math.Abs(s.Log10Std-l) > 1e-3 {
+		t.Errorf("log10 std %v, want %v", s.Log10Std, l)
+	}
+	s.Std, s.Log10Std = want.Std, 0
 	if s != want {
 		t.Errorf("Summarise = %+v, want %+v", s, want)
 	}

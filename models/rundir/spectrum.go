@@ -39,6 +39,9 @@ type Spectrum struct {
 	Median *float64 `json:"median"`
 	Std    *float64 `json:"std"`
 	Spread *float64 `json:"spread"`
+	// Log10Std is the standard deviation of log10 σ over the resolved
+	// values: how many decades the spectrum spreads, 0 for isometry.
+	Log10Std *float64 `json:"log10_std"`
 }
 
 // WriteSpectrum replaces dir's JacobianFile with the singular values sv,
