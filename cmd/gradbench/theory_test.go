@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -91,5 +92,63 @@ func TestTheory(t *testing.T) {
 		if code != 2 || stdout != "" || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, args[0]) {
 			t.Errorf("theory %v: exit %d, stdout %q, stderr %q: want one line naming %s, exit 2", args, code, stdout, stderr, args[0])
 		}
+	}
+}
+
+// TestSweepPhaseDiagram runs a small sweep over sigma-w2 and depth with the
+// gaussian init on the synthetic data and checks that its report has
+// phase_diagram.png and phase_diagram.csv: a cell per (σ_w², depth) and the
+// 6ξ_c curve of gradbench theory.
+func TestSweepPhaseDiagram(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sweep")
+	grid := writeGrid(t, `act = "tanh"
+init = "gaussian"
+sigma-w2 = [1.0, 3.0]
+sigma-b2 = 0.05
+depth = [2, 4]
+width = 16
+batch = 64
+dataset = "synthetic"
+`)
+	if _, stderr, code := run(t, "sweep", "--grid", grid, "--out", dir, "--jobs", "2", "--quiet"); code != 0 {
+		t.Fatalf("sweep: exit %d: %s", code, stderr)
+	}
+	checkPNG(t, dir, "phase_diagram")
+	lines := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(dir, "phase_diagram.csv"))), "\n")
+	if lines[0] != "kind,sigma_w2,depth,value" {
+		t.Fatalf("phase_diagram.csv header %q", lines[0])
+	}
+	cells, curve := 0, map[string]string{}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		switch f[0] {
+		case "accuracy":
+			cells++
+			if v, err := strconv.ParseFloat(f[3], 64); err != nil || v < 0 || v > 1 {
+				t.Errorf("phase_diagram.csv cell %q", l)
+			}
+		case "max_depth":
+			curve[f[1]] = f[3]
+		}
+	}
+	if cells != 4 || len(curve) != 200 {
+		t.Errorf("phase_diagram.csv: %d cells and %d curve points, want 4 and 200", cells, len(curve))
+	}
+	// The curve's ends are gradbench theory's 6ξ_c at σ_w² 1 and 3.
+	for _, sw2 := range []string{"1", "3"} {
+		stdout, _, _ := run(t, "theory", "--act", "tanh", "--sigma-w2", sw2, "--sigma-b2", "0.05", "--json")
+		var r struct {
+			MaxDepth float64 `json:"max_depth"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatal(err)
+		}
+		got, err := strconv.ParseFloat(curve[sw2], 64)
+		if err != nil || math.Abs(got-r.MaxDepth) > 1e-9*r.MaxDepth {
+			t.Errorf("phase_diagram.csv 6 xi_c at sigma_w2 %s: %q, theory %v", sw2, curve[sw2], r.MaxDepth)
+		}
+	}
+	if !strings.Contains(readFile(t, filepath.Join(dir, "report.md")), "phase_diagram") {
+		t.Error("report.md does not show phase_diagram")
 	}
 }
