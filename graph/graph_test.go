@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -364,16 +365,27 @@ func TestErf(t *testing.T) {
 	}
 }
 
-// TestActivationValues checks each activation's forward values against
-// its closed form.
+// TestActivationValues checks each activation's graph and its Phi
+// against a closed form written independently here, in float64.
 func TestActivationValues(t *testing.T) {
-	xs := []float64{-3, -0.5, -0.01, 0.01, 0.5, 3}
+	xs := []float64{-3, -0.5, -0.01, 0, 0.01, 0.5, 3}
+	sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+	sp := func(x float64) float64 { return math.Log(1 + math.Exp(x)) }
+	const lambda, alpha = 1.0507009873554804934193349852946, 1.6732632423543772848170429916717
 	ref := map[string]func(float64) float64{
-		"sigmoid":   func(x float64) float64 { return 1 / (1 + math.Exp(-x)) },
+		"sigmoid":   sig,
 		"tanh":      math.Tanh,
 		"relu":      func(x float64) float64 { return math.Max(0, x) },
 		"leakyrelu": func(x float64) float64 { return math.Max(0.2*x, x) },
 		"gelu":      func(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) },
+		"silu":      func(x float64) float64 { return x / (1 + math.Exp(-x)) },
+		"elu":       func(x float64) float64 { return math.Max(x, 0) + math.Min(math.Exp(x)-1, 0) },
+		"selu":      func(x float64) float64 { return lambda * (math.Max(x, 0) + alpha*math.Min(math.Exp(x)-1, 0)) },
+		"softplus":  sp,
+		"mish":      func(x float64) float64 { return x * math.Tanh(sp(x)) },
+		"gelu-tanh": func(x float64) float64 {
+			return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*math.Pow(x, 3))))
+		},
 	}
 	for _, name := range Names() {
 		act, err := Lookup(name, 0.2)
@@ -393,11 +405,61 @@ func TestActivationValues(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, v := range y.Value().Data().([]float64) {
-			if want := f(xs[i]); math.Abs(v-want) > 1e-12 {
+			want := f(xs[i])
+			if math.Abs(v-want) > 1e-12 {
 				t.Errorf("%s(%v) = %v, want %v", name, xs[i], v, want)
+			}
+			if p := act.Phi(xs[i]); math.Abs(p-want) > 1e-12 {
+				t.Errorf("%s Phi(%v) = %v, want %v", name, xs[i], p, want)
 			}
 		}
 		vm.Close()
+	}
+}
+
+// TestActivationRange checks that every activation's graph stays finite
+// and matches Phi far out on both sides, in float32 and float64: softplus
+// and mish must not overflow e^x.
+func TestActivationRange(t *testing.T) {
+	xs := []float64{-1000, -100, -20, -1, 1, 20, 100, 1000}
+	for _, name := range Names() {
+		act, _ := Lookup(name, DefaultLeakySlope)
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			g := G.NewGraph()
+			in := tensor.New(tensor.WithShape(len(xs)), tensor.WithBacking(append([]float64(nil), xs...)))
+			if dt == tensor.Float32 {
+				f := make([]float32, len(xs))
+				for i, x := range xs {
+					f[i] = float32(x)
+				}
+				in = tensor.New(tensor.WithShape(len(xs)), tensor.WithBacking(f))
+			}
+			x := G.NewVector(g, dt, G.WithShape(len(xs)), G.WithName("x"), G.WithValue(in))
+			y := G.Must(act.Apply(x))
+			vm := G.NewTapeMachine(g)
+			if err := vm.RunAll(); err != nil {
+				t.Fatal(err)
+			}
+			for i, x := range xs {
+				var v float64
+				if dt == tensor.Float32 {
+					v = float64(y.Value().Data().([]float32)[i])
+				} else {
+					v = y.Value().Data().([]float64)[i]
+				}
+				want := act.Phi(x)
+				if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v-want) > 1e-6*math.Max(1, math.Abs(want)) {
+					t.Errorf("%s(%v) in %v = %v, want %v", name, x, dt, v, want)
+				}
+				if p := act.Phi(x); math.IsNaN(p) || math.IsInf(p, 0) {
+					t.Errorf("%s Phi(%v) = %v", name, x, p)
+				}
+				if d := act.Deriv(x); math.IsNaN(d) || math.IsInf(d, 0) {
+					t.Errorf("%s Deriv(%v) = %v", name, x, d)
+				}
+			}
+			vm.Close()
+		}
 	}
 }
 
@@ -407,34 +469,15 @@ func TestLookupUnknown(t *testing.T) {
 	}
 }
 
-// TestEvaluate checks the symbolic derivatives against the analytic ones
-// and the saturation thresholds against the derivatives.
+// TestEvaluate checks every activation's Deriv against the gradient
+// Gorgonia's differentiation of its graph gives (Evaluate) and against
+// central differences of Phi, in float64, and the saturation thresholds
+// against the derivatives. The grid includes 0, where Deriv must give the
+// graph's value at a kink.
 func TestEvaluate(t *testing.T) {
-	sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
-	deriv := map[string]func(float64) float64{
-		"sigmoid": func(x float64) float64 { return sig(x) * (1 - sig(x)) },
-		"tanh":    func(x float64) float64 { return 1 - math.Tanh(x)*math.Tanh(x) },
-		"relu": func(x float64) float64 {
-			if x > 0 {
-				return 1
-			}
-			return 0
-		},
-		"leakyrelu": func(x float64) float64 {
-			if x > 0 {
-				return 1
-			}
-			return 0.01
-		},
-		"gelu": func(x float64) float64 {
-			return 0.5*(1+math.Erf(x/math.Sqrt2)) + x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi)
-		},
-	}
 	var xs []float64
-	for x := -5.0; x <= 5; x += 0.01 {
-		if math.Abs(x) > 1e-9 { // φ′ is undefined at the kink
-			xs = append(xs, x)
-		}
+	for i := -1000; i <= 1000; i++ {
+		xs = append(xs, float64(i)/100)
 	}
 	for _, name := range Names() {
 		act, _ := Lookup(name, DefaultLeakySlope)
@@ -442,15 +485,18 @@ func TestEvaluate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		peak := 0.0
 		for i, x := range xs {
-			if want := deriv[name](x); math.Abs(dys[i]-want) > 1e-12 {
-				t.Fatalf("%s′(%v) = %v, want %v", name, x, dys[i], want)
+			want := act.Deriv(x)
+			if d := math.Abs(dys[i] - want); d > 0 && d > 1e-6*math.Abs(want) {
+				t.Errorf("%s′(%v): graph %v, Deriv %v (relative error %.3g)", name, x, dys[i], want, d/math.Abs(want))
 			}
-			peak = math.Max(peak, dys[i])
-		}
-		if math.Abs(peak-act.MaxSlope) > 1e-3 {
-			t.Errorf("%s: peak derivative %v, MaxSlope %v", name, peak, act.MaxSlope)
+			if x == 0 { // the rectifiers' kink
+				continue
+			}
+			const h = 1e-6
+			if num := (act.Phi(x+h) - act.Phi(x-h)) / (2 * h); math.Abs(num-want) > 1e-6*math.Max(1, math.Abs(want)) {
+				t.Errorf("%s′(%v): Deriv %v, central difference of Phi %v", name, x, want, num)
+			}
 		}
 		if act.SaturatesBeyond > 0 {
 			_, d, _ := Evaluate(act, []float64{act.SaturatesBeyond, -act.SaturatesBeyond})
@@ -463,6 +509,46 @@ func TestEvaluate(t *testing.T) {
 	}
 }
 
+// TestMaxSlope finds the supremum of each activation's φ′ numerically,
+// on a fine grid over [-40, 40] and just left and right of 0, and checks
+// MaxSlope against it; and that Saturating means φ′ → 0 on both sides.
+func TestMaxSlope(t *testing.T) {
+	for _, name := range Names() {
+		act, _ := Lookup(name, DefaultLeakySlope)
+		peak := 0.0
+		for i := -400000; i <= 400000; i++ {
+			peak = math.Max(peak, act.Deriv(float64(i)*1e-4))
+		}
+		peak = math.Max(peak, math.Max(act.Deriv(-1e-12), act.Deriv(1e-12)))
+		if math.Abs(peak-act.MaxSlope) > 1e-6*act.MaxSlope {
+			t.Errorf("%s: sup φ′ = %.9g, MaxSlope %.9g", name, peak, act.MaxSlope)
+		}
+		tails := act.Deriv(-40) < 1e-6 && act.Deriv(40) < 1e-6
+		if tails != act.Saturating {
+			t.Errorf("%s: φ′(±40) = %g, %g but Saturating %v", name, act.Deriv(-40), act.Deriv(40), act.Saturating)
+		}
+		if !act.Saturating && act.SaturatesBeyond != 0 {
+			t.Errorf("%s: not saturating but SaturatesBeyond %v", name, act.SaturatesBeyond)
+		}
+	}
+}
+
+// TestStyles checks that every activation has a colour and a marker of
+// its own.
+func TestStyles(t *testing.T) {
+	colors, markers := map[color.RGBA]string{}, map[string]string{}
+	for _, name := range Names() {
+		act, _ := Lookup(name, DefaultLeakySlope)
+		if o, ok := colors[act.Style.Color]; ok {
+			t.Errorf("%s and %s share colour %v", name, o, act.Style.Color)
+		}
+		if o, ok := markers[act.Style.Marker]; ok || act.Style.Marker == "" {
+			t.Errorf("%s and %s share marker %q", name, o, act.Style.Marker)
+		}
+		colors[act.Style.Color], markers[act.Style.Marker] = name, name
+	}
+}
+
 func TestDriverVersion(t *testing.T) {
 	for _, c := range []struct{ proc, want string }{
 		{"NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.82.07  Sun Aug 10 00:00:00 UTC 2025\nGCC version:  gcc version 12.2.0\n", "580.82.07"},
@@ -472,5 +558,12 @@ func TestDriverVersion(t *testing.T) {
 		if got := driverVersion(c.proc); got != c.want {
 			t.Errorf("driverVersion(%q) = %q, want %q", c.proc, got, c.want)
 		}
+	}
+}
+
+// TestClassic checks that compare's default set is the original five.
+func TestClassic(t *testing.T) {
+	if got := strings.Join(Classic, ","); got != "sigmoid,tanh,relu,leakyrelu,gelu" {
+		t.Errorf("Classic = %s", got)
 	}
 }

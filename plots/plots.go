@@ -182,6 +182,51 @@ var glyphs = map[string]draw.GlyphDrawer{
 	"triangle": draw.TriangleGlyph{},
 	"cross":    draw.CrossGlyph{},
 	"plus":     draw.PlusGlyph{},
+	"ring":     draw.RingGlyph{},
+	"square":   draw.SquareGlyph{},
+	"pyramid":  draw.PyramidGlyph{},
+	// gonum has eight glyphs; these three make one for each activation.
+	"diamond":       diamondGlyph{},
+	"asterisk":      asteriskGlyph{},
+	"down-triangle": downTriangleGlyph{},
+}
+
+// diamondGlyph draws a filled square standing on a corner.
+type diamondGlyph struct{}
+
+// DrawGlyph implements draw.GlyphDrawer.
+func (diamondGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	r := sty.Radius
+	var p vg.Path
+	p.Move(vg.Point{X: pt.X, Y: pt.Y + r})
+	p.Line(vg.Point{X: pt.X + r, Y: pt.Y})
+	p.Line(vg.Point{X: pt.X, Y: pt.Y - r})
+	p.Line(vg.Point{X: pt.X - r, Y: pt.Y})
+	p.Close()
+	c.Fill(p)
+}
+
+// asteriskGlyph draws a plus over a cross: eight spokes.
+type asteriskGlyph struct{}
+
+// DrawGlyph implements draw.GlyphDrawer.
+func (asteriskGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	draw.PlusGlyph{}.DrawGlyph(c, sty, pt)
+	draw.CrossGlyph{}.DrawGlyph(c, sty, pt)
+}
+
+// downTriangleGlyph draws a filled triangle pointing down.
+type downTriangleGlyph struct{}
+
+// DrawGlyph implements draw.GlyphDrawer.
+func (downTriangleGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	r := sty.Radius * 1.25
+	var p vg.Path
+	p.Move(vg.Point{X: pt.X, Y: pt.Y - r})
+	p.Line(vg.Point{X: pt.X - r*0.866, Y: pt.Y + r/2})
+	p.Line(vg.Point{X: pt.X + r*0.866, Y: pt.Y + r/2})
+	p.Close()
+	c.Fill(p)
 }
 
 // style returns the table style of the activation that name names (a

@@ -33,7 +33,7 @@ func compareCommand() *cli.Command {
 	}
 	flags = append(flags, outputFlags(&cli.StringFlag{Name: "out", Value: "runs/compare", Usage: "output directory: run ACT goes to DIR/ACT, the report to DIR", Category: "Output"})...)
 	flags = append(flags,
-		&cli.StringFlag{Name: "acts", Value: strings.Join(graph.Canonical, ","), Usage: "activations to compare, comma-separated", Category: "Compare"},
+		&cli.StringFlag{Name: "acts", Value: strings.Join(graph.Classic, ","), Usage: "activations to compare, comma-separated, or all (" + strings.Join(graph.Canonical, ", ") + ")", Category: "Compare"},
 		&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "activations trained at once", Category: "Compare"},
 		&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted compare in --out: finished activations are not trained again", Category: "Compare"},
 	)
@@ -142,13 +142,17 @@ func parseActs(list string, slope float64) ([]string, error) {
 		if a == "" {
 			continue
 		}
+		if a == "all" {
+			acts = append(acts, graph.Canonical...)
+			continue
+		}
 		if _, err := graph.Lookup(a, slope); err != nil {
 			return nil, usageError{fmt.Errorf("--acts: %w", err)}
 		}
-		if !slices.Contains(acts, a) {
-			acts = append(acts, a)
-		}
+		acts = append(acts, a)
 	}
+	slices.Sort(acts)
+	acts = slices.Compact(acts)
 	if len(acts) == 0 {
 		return nil, usagef("--acts is empty: name at least one of %s", strings.Join(graph.Names(), ", "))
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gradbench/gradbench/graph"
 )
 
 // TestCompareJobsAndPlot trains two activations with one job and with two:
@@ -90,8 +92,9 @@ func TestCompareBadInput(t *testing.T) {
 	}
 }
 
-// TestCurves checks the CSV that curves writes: the derivatives' peaks
-// are those of the analytic formulas.
+// TestCurves checks the CSV that curves writes: a column pair for every
+// activation of the table, the derivatives' peaks those of the analytic
+// formulas.
 func TestCurves(t *testing.T) {
 	out := t.TempDir()
 	if _, stderr, code := run(t, "curves", "--out", out); code != 0 {
@@ -115,7 +118,7 @@ func TestCurves(t *testing.T) {
 	}
 	peak := map[string]float64{}
 	for _, r := range rows[1:] {
-		for _, a := range []string{"sigmoid", "tanh", "relu", "leakyrelu", "gelu"} {
+		for _, a := range graph.Canonical {
 			v, err := strconv.ParseFloat(r[col["d_"+a]], 64)
 			if err != nil {
 				t.Fatal(err)
@@ -123,7 +126,15 @@ func TestCurves(t *testing.T) {
 			peak[a] = math.Max(peak[a], v)
 		}
 	}
-	for a, want := range map[string]float64{"sigmoid": 0.25, "tanh": 1, "relu": 1, "leakyrelu": 1, "gelu": 1.1289} {
+	// Peaks on the grid of step 0.01 over [-5, 5]: selu's at x = -0.01
+	// (λα·e^−0.01), softplus's at 5 (σ(5)).
+	want := map[string]float64{"sigmoid": 0.25, "tanh": 1, "relu": 1, "leakyrelu": 1, "gelu": 1.1289,
+		"silu": 1.0998, "elu": 1, "selu": 1.0507009873554805 * 1.6732632423543772 * math.Exp(-0.01), "softplus": 1 / (1 + math.Exp(-5)),
+		"mish": 1.0885, "gelu-tanh": 1.1290}
+	if len(want) != len(graph.Canonical) {
+		t.Fatalf("peaks for %d activations, the table has %d", len(want), len(graph.Canonical))
+	}
+	for a, want := range want {
 		if math.Abs(peak[a]-want) > 1e-3 {
 			t.Errorf("%s′ peaks at %v, want %v", a, peak[a], want)
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/gradbench/gradbench/cmd/internal/conventions"
+	"github.com/gradbench/gradbench/cmd/internal/theory"
 	"github.com/urfave/cli/v2"
 )
 
@@ -42,6 +43,7 @@ func main() {
 			diffCommand(),
 			benchCommand(),
 			dataCommand(),
+			theory.Command(),
 		},
 		// Errors are printed once, by main.
 		ExitErrHandler: func(*cli.Context, error) {},
