@@ -54,8 +54,8 @@ func OutputBytes(cfg config.Config, trainN, in, classes int) int64 {
 	logged := math.Floor(steps/float64(max(cfg.LogEvery, 1))) + 2
 	depth := float64(cfg.Depth)
 	// Rows: metrics ~120 B; grad_norms ~40 B per layer and parameter;
-	// act_stats ~110 B per hidden layer.
-	perLog := 120 + 2*40*(depth+1) + 110*depth
+	// act_stats ~150 B per hidden layer.
+	perLog := 120 + 2*40*(depth+1) + 150*depth
 	if cfg.Norm == "layernorm" {
 		perLog += 2 * 40 * depth
 	}
@@ -66,7 +66,9 @@ func OutputBytes(cfg config.Config, trainN, in, classes int) int64 {
 	layers := depth + 1
 	events := logged*40*(2*layers+3) + 52*700*layers
 	hist := 2 * 150 * 30 * layers
-	return saturate(2*checkpoint + logged*perLog + events + hist + 64<<10)
+	// jacobian_spectrum.csv: ~30 B per singular value.
+	spectrum := float64(JacobianExamples) * float64(cfg.Width) * 30
+	return saturate(2*checkpoint + logged*perLog + events + hist + spectrum + 64<<10)
 }
 
 // graphBytesPerLayer is about what the training and evaluation graphs of

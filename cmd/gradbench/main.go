@@ -7,6 +7,7 @@ import (
 
 	"github.com/gradbench/gradbench/cmd/internal/conventions"
 	"github.com/gradbench/gradbench/cmd/internal/signals"
+	"github.com/gradbench/gradbench/cmd/internal/theory"
 	"github.com/urfave/cli/v2"
 )
 
@@ -44,6 +45,7 @@ func main() {
 			diffCommand(),
 			benchCommand(),
 			dataCommand(),
+			theory.Command(),
 		},
 		// Errors are printed once, by main.
 		ExitErrHandler: func(*cli.Context, error) {},

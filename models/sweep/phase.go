@@ -1,0 +1,115 @@
+package sweep
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/metrics/meanfield"
+	"github.com/gradbench/gradbench/models"
+	"github.com/gradbench/gradbench/models/rundir"
+	"github.com/gradbench/gradbench/plots"
+)
+
+// PhaseFile is the data of a phase diagram: its cells and the 6ξ_c curve.
+const PhaseFile = "phase_diagram.csv"
+
+// curvePoints is how many σ_w² the 6ξ_c curve is computed at.
+const curvePoints = 200
+
+// PhaseDiagrams writes, when the sweep in spec varies both sigma-w2 and
+// depth, one phase diagram per activation into out (phase_diagram.png, or
+// phase_diagram_ACT.png when several activations were swept): the mean
+// final test accuracy of the finished runs over σ_w² × depth with the
+// mean-field 6ξ_c curve at the runs' σ_b² over it, and its data as
+// phase_diagram.csv (phase_diagram_ACT.csv). It returns the figures, none
+// for a sweep that does not vary both.
+func PhaseDiagrams(out string, spec *Spec, res *Finished) ([]plots.Figure, error) {
+	if !slices.Contains(spec.Swept, "sigma-w2") || !slices.Contains(spec.Swept, "depth") {
+		return nil, nil
+	}
+	byName := map[string]Run{}
+	for _, r := range spec.Runs {
+		byName[r.Name] = r
+	}
+	type key struct {
+		act   string
+		sw2   float64
+		depth int
+	}
+	sums, counts := map[key]float64{}, map[key]int{}
+	var acts []string
+	var sw2s []float64
+	var depths []int
+	sb2, slope := map[string]float64{}, map[string]float64{}
+	for i, name := range res.Names {
+		c := byName[name].Config
+		k := key{c.Act, c.SigmaW2, c.Depth}
+		acc := 0.0
+		if a := res.Runs[i].Summary.TestAccuracy; a != nil {
+			acc = *a
+		}
+		sums[k] += acc
+		counts[k]++
+		if !slices.Contains(acts, c.Act) {
+			acts = append(acts, c.Act)
+			sb2[c.Act], slope[c.Act] = c.SigmaB2, c.LeakySlope
+		}
+		if !slices.Contains(sw2s, c.SigmaW2) {
+			sw2s = append(sw2s, c.SigmaW2)
+		}
+		if !slices.Contains(depths, c.Depth) {
+			depths = append(depths, c.Depth)
+		}
+	}
+	slices.Sort(sw2s)
+	slices.Sort(depths)
+	var figs []plots.Figure
+	for _, act := range acts {
+		acc := make([][]float64, len(sw2s))
+		var b strings.Builder
+		b.WriteString("kind,sigma_w2,depth,value\n")
+		for i, x := range sw2s {
+			acc[i] = make([]float64, len(depths))
+			for j, d := range depths {
+				k := key{act, x, d}
+				acc[i][j] = math.NaN()
+				if counts[k] > 0 {
+					acc[i][j] = sums[k] / float64(counts[k])
+					fmt.Fprintf(&b, "accuracy,%s,%d,%s\n", metrics.F(x), d, metrics.F(acc[i][j]))
+				}
+			}
+		}
+		mf, err := models.MeanField(act, slope[act])
+		if err != nil {
+			return figs, fmt.Errorf("phase diagram: %w", err)
+		}
+		lo, hi := sw2s[0], sw2s[len(sw2s)-1]
+		cx, cy := make([]float64, curvePoints), make([]float64, curvePoints)
+		for i := range cx {
+			cx[i] = lo + (hi-lo)*float64(i)/(curvePoints-1)
+			cy[i] = math.Inf(1)
+			if r, err := meanfield.Solve(mf, cx[i], sb2[act]); err == nil {
+				cy[i] = r.MaxDepth
+			}
+			fmt.Fprintf(&b, "max_depth,%s,,%s\n", metrics.F(cx[i]), metrics.F(cy[i]))
+		}
+		name := "phase_diagram"
+		if len(acts) > 1 {
+			name += "_" + act
+		}
+		if err := rundir.WriteFileAtomic(filepath.Join(out, name+".csv"), []byte(b.String())); err != nil {
+			return figs, err
+		}
+		title := fmt.Sprintf("%s: test accuracy over σ_w² and depth (σ_b² = %g)", act, sb2[act])
+		fig, err := plots.PhaseDiagram(out, name, title, sw2s, depths, acc, cx, cy)
+		if err != nil {
+			return figs, err
+		}
+		figs = append(figs, fig)
+	}
+	return figs, nil
+}
