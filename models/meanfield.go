@@ -5,24 +5,24 @@ import (
 	"github.com/gradbench/gradbench/metrics/meanfield"
 )
 
-// MeanField returns the activation name (with leakyrelu's negative slope)
-// as metrics/meanfield takes it: its scalar φ and φ′ from the graph
-// package's table, and relu and leakyrelu flagged scale-invariant so that
-// their quantities are exact, and elu and selu (whose φ′ jumps at 0)
-// flagged KinkAtZero.
+// MeanField returns the activation called name (slope is leakyrelu's
+// negative-side slope) as the mean-field theory reads it: its scalar φ and
+// φ′ from the activation table, and the closed forms for the
+// scale-invariant rectifiers relu and leakyrelu; elu and selu, whose φ′ is
+// not smooth at 0, flagged KinkAtZero (split quadrature).
 func MeanField(name string, slope float64) (meanfield.Activation, error) {
 	a, err := graph.Lookup(name, slope)
 	if err != nil {
 		return meanfield.Activation{}, err
 	}
-	mf := meanfield.Activation{Phi: a.Phi, DPhi: a.Deriv}
-	switch name {
+	m := meanfield.Activation{Phi: a.Phi, DPhi: a.Deriv}
+	switch a.Name {
 	case "relu":
-		mf.ScaleInvariant = true
+		m.ScaleInvariant = true
 	case "leakyrelu":
-		mf.ScaleInvariant, mf.NegSlope = true, slope
+		m.ScaleInvariant, m.NegSlope = true, slope
 	case "elu", "selu":
-		mf.KinkAtZero = true
+		m.KinkAtZero = true
 	}
-	return mf, nil
+	return m, nil
 }

@@ -2,85 +2,57 @@ package plots
 
 import (
 	"fmt"
-	"math"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
-// TheoryCurve is one activation's mean-field χ₁ and ξ_c over σ_w².
-type TheoryCurve struct {
-	// Act is the activation's name; it sets the line's style.
-	Act string
-	// SigmaW2 are the σ_w² of the points; Chi1 and XiC their χ₁ and ξ_c
-	// (NaN where not computed, +Inf where infinite: both are left out).
-	SigmaW2, Chi1, XiC []float64
-}
-
-// TheoryFigure writes dir/name.png and .svg: χ₁ against σ_w² (with the
-// line χ₁ = 1 between the ordered and chaotic phases) above ξ_c against
-// σ_w² on a log scale, one line per activation, at bias variance sb2.
-func TheoryFigure(dir, name string, sb2 float64, curves []TheoryCurve) error {
-	if len(curves) == 0 {
-		return fmt.Errorf("theory figure: no curves")
+// Theory writes the mean-field figures of gradbench theory: name, χ₁
+// against σ_w² for every activation with the line χ₁ = 1 that separates
+// the ordered phase from the chaotic one, and name_xi, the correlation
+// depth scale ξ_c (log axis; points where it is infinite, at the critical
+// point, are left out). sw2 are the σ_w² values and chi1[i], xiC[i] those
+// of the activation names[i].
+func Theory(dir, name string, names []string, sw2 []float64, chi1, xiC [][]float64) ([]Figure, error) {
+	if len(names) == 0 || len(chi1) != len(names) || len(xiC) != len(names) {
+		return nil, fmt.Errorf("theory figure: %d names, %d chi1 and %d xi_c curves", len(names), len(chi1), len(xiC))
 	}
-	chi := newPlot(fmt.Sprintf("mean-field χ₁ (σ_b² = %g): ordered below 1, chaotic above", sb2), "σ_w²", "χ₁")
-	xi := newPlot("correlation depth scale ξ_c (train to depth ≈ 6ξ_c)", "σ_w²", "ξ_c (layers)")
-	xi.Y.Scale = plot.LogScale{}
-	xi.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	lo, hi := math.Inf(1), math.Inf(-1)
-	ximin, ximax := math.Inf(1), math.Inf(-1)
-	for _, c := range curves {
-		var cxy, xxy plotter.XYs
-		for i, s := range c.SigmaW2 {
-			lo, hi = math.Min(lo, s), math.Max(hi, s)
-			if finite(c.Chi1[i]) {
-				cxy = append(cxy, plotter.XY{X: s, Y: c.Chi1[i]})
-			}
-			if finite(c.XiC[i]) && c.XiC[i] > 0 {
-				xxy = append(xxy, plotter.XY{X: s, Y: c.XiC[i]})
-				ximin, ximax = math.Min(ximin, c.XiC[i]), math.Max(ximax, c.XiC[i])
-			}
+	colors, shapes := colorsFor(names), shapesFor(names)
+	figs := []Figure{
+		{Name: name, Title: "Mean-field χ₁ against σ_w²",
+			Caption: "χ₁ = σ_w² E[φ′(√q* z)²]: below 1 (ordered) gradients vanish with depth, above 1 (chaotic) they explode."},
+		{Name: name + "_xi", Title: "Correlation depth scale ξ_c against σ_w²",
+			Caption: "ξ_c = −1/ln χ_c: networks are expected to train up to a depth of about 6ξ_c, which diverges at the critical point."},
+	}
+	for k, vals := range [][][]float64{chi1, xiC} {
+		fig := &figs[k]
+		ylabel, ys := "χ₁", linearY
+		if k == 1 {
+			ylabel, ys = "ξ_c (layers)", logY
 		}
-		st, _ := style(c.Act)
-		for _, pl := range []struct {
-			p   *plot.Plot
-			xys plotter.XYs
-		}{{chi, cxy}, {xi, xxy}} {
-			if len(pl.xys) == 0 {
-				continue
+		p := newPlot(fig.Title, "σ_w²", ylabel)
+		var lines []series
+		for i, n := range names {
+			if len(vals[i]) != len(sw2) {
+				return nil, fmt.Errorf("theory figure: %s has %d values for %d sigma_w2", n, len(vals[i]), len(sw2))
 			}
-			l, err := plotter.NewLine(pl.xys)
-			if err != nil {
-				return fmt.Errorf("theory figure %s: %w", c.Act, err)
+			xys := make(plotter.XYs, len(sw2))
+			for j, x := range sw2 {
+				xys[j] = plotter.XY{X: x, Y: vals[i][j]}
 			}
-			l.Color = st.Color
-			l.Width = vg.Points(1.5)
-			pl.p.Add(l)
-			if pl.p == chi {
-				pl.p.Legend.Add(c.Act, l)
-			}
+			lines = append(lines, series{Name: n, Color: colors[i], Shape: shapes[i], XYs: xys})
 		}
-	}
-	if lo < hi {
-		one, err := plotter.NewLine(plotter.XYs{{X: lo, Y: 1}, {X: hi, Y: 1}})
-		if err != nil {
-			return fmt.Errorf("theory figure: %w", err)
+		if k == 0 && len(sw2) > 0 {
+			lines = append(lines, series{Name: "χ₁ = 1", Color: rgb(0x88, 0x88, 0x88), Dashes: []vg.Length{vg.Points(4), vg.Points(3)},
+				NoPoints: true, XYs: plotter.XYs{{X: sw2[0], Y: 1}, {X: sw2[len(sw2)-1], Y: 1}}})
 		}
-		one.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		chi.Add(one)
+		if _, err := addLines(p, ys, lines); err != nil {
+			return nil, fmt.Errorf("theory figure: %w", err)
+		}
+		if err := Save(p, dir, fig.Name); err != nil {
+			return nil, fmt.Errorf("theory figure: %w", err)
+		}
+		fig.Series = append([]string(nil), names...)
 	}
-	if ximin <= ximax {
-		xi.Y.Min, xi.Y.Max = ximin/1.5, ximax*1.5
-	}
-	chi.Legend.Top = true
-	return save(dir, name, func(c draw.Canvas) {
-		tiles := draw.Tiles{Rows: 2, Cols: 1, PadY: vg.Centimeter / 2, PadTop: vg.Centimeter / 4, PadBottom: vg.Centimeter / 4,
-			PadLeft: vg.Centimeter / 4, PadRight: vg.Centimeter / 4}
-		cs := plot.Align([][]*plot.Plot{{chi}, {xi}}, tiles, c)
-		chi.Draw(cs[0][0])
-		xi.Draw(cs[1][0])
-	})
+	return figs, nil
 }

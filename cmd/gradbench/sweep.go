@@ -286,11 +286,11 @@ func plotSweep(w io.Writer, dir, out string) error {
 	if err != nil {
 		return fmt.Errorf("figures: %w", err)
 	}
-	pd, err := sweep.PhaseDiagrams(spec, res, out)
+	phase, err := sweep.PhaseDiagrams(out, spec, res)
 	if err != nil {
-		return err
+		return fmt.Errorf("figures: %w", err)
 	}
-	figs = append(figs, pd...)
+	figs = append(figs, phase...)
 	if err := plots.WriteTidy(filepath.Join(out, plots.TidyFile), res.Runs, res.Names); err != nil {
 		return err
 	}

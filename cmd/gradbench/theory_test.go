@@ -5,101 +5,150 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
 
-// TestTheory runs gradbench theory through the binary: values, the JSON
-// keys, infinities as null, the range table and figure, and bad input.
+// TestTheory runs gradbench theory: the JSON of tanh at σ_b² = 0.05 on
+// both sides of its critical point, the closed forms of relu, the table
+// and figures of a range, and bad input refused with exit code 2.
 func TestTheory(t *testing.T) {
-	stdout, stderr, code := run(t, "theory", "--act", "tanh", "--sigma-w2", "3", "--sigma-b2", "0.05", "--json")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
+	type row struct {
+		Act             string
+		QStar           *float64 `json:"q_star"`
+		CStar           *float64 `json:"c_star"`
+		Chi1            *float64 `json:"chi1"`
+		XiC             *float64 `json:"xi_c"`
+		XiGrad          *float64 `json:"xi_grad"`
+		MaxDepth        *float64 `json:"max_depth"`
+		CriticalSigmaW2 *float64 `json:"critical_sigma_w2"`
+		Phase           string
+		ScaleInvariant  bool `json:"scale_invariant"`
 	}
-	var got map[string]any
-	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
-		t.Fatalf("theory --json: %v\n%s", err, stdout)
-	}
-	for _, k := range []string{"q_star", "c_star", "chi1", "xi_c", "xi_grad", "max_depth", "critical_sigma_w2", "scale_invariant", "phase"} {
-		if _, ok := got[k]; !ok {
-			t.Errorf("theory --json lacks %q: %s", k, stdout)
+	one := func(args ...string) row {
+		t.Helper()
+		stdout, stderr, code := run(t, append([]string{"theory", "--json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("theory %v: exit %d: %s", args, code, stderr)
 		}
-	}
-	// Reference values of metrics/meanfield's tests (Simpson-checked q*, χ₁
-	// and the critical σ_w²).
-	for k, want := range map[string]float64{"q_star": 1.42801, "chi1": 1.20893, "critical_sigma_w2": 1.760955, "c_star": 0.299318} {
-		if v, ok := got[k].(float64); !ok || math.Abs(v-want) > 1e-5 {
-			t.Errorf("%s = %v, want %v", k, got[k], want)
+		var r row
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("theory %v: %v: %s", args, err, stdout)
 		}
+		return r
 	}
-	if got["phase"] != "chaotic" {
-		t.Errorf("phase %v, want chaotic", got["phase"])
+	near := func(p *float64, want, tol float64) bool {
+		return p != nil && math.Abs(*p-want) <= tol*math.Max(1, math.Abs(want))
+	}
+	ord := one("--act", "tanh", "--sigma-w2", "1", "--sigma-b2", "0.05")
+	cha := one("--act", "tanh", "--sigma-w2", "3", "--sigma-b2", "0.05")
+	if ord.Phase != "ordered" || !near(ord.CStar, 1, 0) || !(*ord.Chi1 < 1) || !near(ord.MaxDepth, 6**ord.XiC, 1e-12) || !near(ord.XiGrad, -1/math.Log(*ord.Chi1), 1e-9) {
+		t.Errorf("tanh sigma_w2 1: %+v", ord)
+	}
+	if cha.Phase != "chaotic" || !(*cha.CStar < 1) || !(*cha.Chi1 > 1) || cha.XiC == nil || !(*cha.XiGrad < 0) {
+		t.Errorf("tanh sigma_w2 3: %+v", cha)
+	}
+	if !near(ord.CriticalSigmaW2, 1.7609546, 1e-6) || !near(cha.CriticalSigmaW2, 1.7609546, 1e-6) {
+		t.Errorf("tanh critical sigma_w2 %v, %v: want 1.76095", *ord.CriticalSigmaW2, *cha.CriticalSigmaW2)
+	}
+	relu := one("--act", "relu", "--sigma-w2", "1.5", "--sigma-b2", "0.05")
+	// χ₁ = σ_w²/2, q* = σ_b²/(1 − χ₁) exactly.
+	if !relu.ScaleInvariant || !near(relu.Chi1, 0.75, 1e-12) || !near(relu.QStar, 0.2, 1e-12) || !near(relu.CriticalSigmaW2, 2, 1e-12) {
+		t.Errorf("relu sigma_w2 1.5: %+v", relu)
+	}
+	if r := one("--act", "relu", "--sigma-w2", "3", "--sigma-b2", "0.05"); r.QStar != nil || r.Phase != "chaotic" {
+		t.Errorf("relu sigma_w2 3: q* %v phase %s, want null (diverges) and chaotic", r.QStar, r.Phase)
 	}
 
-	// relu in its chaotic phase: q* and ξ_c infinite, null in JSON.
-	stdout, _, code = run(t, "theory", "--act", "relu", "--sigma-w2", "3", "--json")
+	dir := t.TempDir()
+	fig := filepath.Join(dir, "chi.png")
+	stdout, stderr, code := run(t, "theory", "--act", "tanh,relu,selu", "--sigma-w2", "0.5:4:0.25", "--sigma-b2", "0.05", "--out", fig)
 	if code != 0 {
-		t.Fatalf("relu: exit %d", code)
+		t.Fatalf("theory range: exit %d: %s", code, stderr)
 	}
-	got = nil
-	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
-		t.Fatalf("relu --json: %v\n%s", err, stdout)
+	if n := strings.Count(stdout, "\n  tanh "); n != 15 {
+		t.Errorf("theory range: %d tanh rows, want 15:\n%s", n, stdout)
 	}
-	if got["q_star"] != nil || got["xi_c"] != nil || got["chi1"] != 1.5 || got["scale_invariant"] != true {
-		t.Errorf("relu at 3: %s", stdout)
+	if !strings.Contains(stdout, "tanh: critical sigma_w2 at sigma_b2 0.05: 1.76095") || !strings.Contains(stdout, "scale-invariant") {
+		t.Errorf("theory range output:\n%s", stdout)
 	}
-	if inf, _ := got["infinite"].([]any); len(inf) != 3 {
-		t.Errorf("relu at 3: infinite %v, want q_star, xi_c, max_depth", got["infinite"])
-	}
-
-	// Text of the ordered phase.
-	stdout, _, code = run(t, "theory", "--sigma-w2", "1")
-	for _, want := range []string{"tanh at σ_w² = 1, σ_b² = 0.05", "χ₁              0.759032", "phase           ordered", "critical σ_w²   1.76095"} {
-		if code != 0 || !strings.Contains(stdout, want) {
-			t.Errorf("theory text lacks %q:\n%s", want, stdout)
+	for _, f := range []string{"chi.png", "chi.svg", "chi_xi.png", "chi_xi.svg"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("theory --out: %s: %v", f, err)
 		}
 	}
-
-	// The range: a table row per activation and σ_w², and the figure.
-	fig := filepath.Join(t.TempDir(), "fig", "theory.png")
-	stdout, stderr, code = run(t, "theory", "--act", "tanh,relu", "--sigma-w2", "1:3:0.5", "--out", fig)
-	if code != 0 {
-		t.Fatalf("range: exit %d: %s", code, stderr)
-	}
-	if n := strings.Count(stdout, "\n"); n != 1+2*5 {
-		t.Errorf("range table has %d lines, want 11:\n%s", n, stdout)
-	}
-	for _, want := range []string{"relu     2", "critical", "tanh   2.5"} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("range table lacks %q:\n%s", want, stdout)
-		}
-	}
-	for _, f := range []string{fig, strings.TrimSuffix(fig, ".png") + ".svg"} {
-		if st, err := os.Stat(f); err != nil || st.Size() < 1000 {
-			t.Errorf("figure %s: %v", f, err)
-		}
-	}
-	stdout, _, _ = run(t, "theory", "--act", "all", "--sigma-w2", "1:2:1", "--json")
-	var all []map[string]any
-	if err := json.Unmarshal([]byte(stdout), &all); err != nil || len(all) != 2*11 {
-		t.Errorf("--act all --json: %v, %d points", err, len(all))
+	stdout, _, _ = run(t, "theory", "--act", "tanh,relu", "--sigma-w2", "1,3", "--sigma-b2", "0.05", "--json")
+	var rows []row
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil || len(rows) != 4 {
+		t.Errorf("theory --json of 2 x 2: %v, %d rows", err, len(rows))
 	}
 
 	for _, args := range [][]string{
-		{"--sigma-w2", "0"},
-		{"--sigma-w2", "x"},
-		{"--sigma-w2", "3:1:0.5"},
-		{"--sigma-w2", "1:3:0"},
-		{"--sigma-b2", "-1"},
-		{"--act", "nope"},
-		{"--act", "tanh,relu"},
-		{"--out", "a.png"},
-		{"--sigma-w2", "1:2:0.5", "--out", "a.jpg"},
-		{"extra"},
+		{"--sigma-w2", "0"}, {"--sigma-w2", "-1"}, {"--sigma-w2", "NaN"}, {"--sigma-w2", "4:1:0.5"}, {"--sigma-w2", "1:2:0"},
+		{"--sigma-b2", "-0.1"}, {"--sigma-b2", "Inf"}, {"--act", "nope"}, {"--out", filepath.Join(dir, "x.jpg")},
 	} {
 		stdout, stderr, code := run(t, append([]string{"theory"}, args...)...)
-		if code != 2 || stdout != "" || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.HasPrefix(stderr, "gradbench: ") {
-			t.Errorf("theory %v: exit %d, stdout %q, stderr %q; want exit 2 and one line", args, code, stdout, stderr)
+		if code != 2 || stdout != "" || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, args[0]) {
+			t.Errorf("theory %v: exit %d, stdout %q, stderr %q: want one line naming %s, exit 2", args, code, stdout, stderr, args[0])
 		}
+	}
+}
+
+// TestSweepPhaseDiagram runs a small sweep over sigma-w2 and depth with the
+// gaussian init on the synthetic data and checks that its report has
+// phase_diagram.png and phase_diagram.csv: a cell per (σ_w², depth) and the
+// 6ξ_c curve of gradbench theory.
+func TestSweepPhaseDiagram(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sweep")
+	grid := writeGrid(t, `act = "tanh"
+init = "gaussian"
+sigma-w2 = [1.0, 3.0]
+sigma-b2 = 0.05
+depth = [2, 4]
+width = 16
+batch = 64
+dataset = "synthetic"
+`)
+	if _, stderr, code := run(t, "sweep", "--grid", grid, "--out", dir, "--jobs", "2", "--quiet"); code != 0 {
+		t.Fatalf("sweep: exit %d: %s", code, stderr)
+	}
+	checkPNG(t, dir, "phase_diagram")
+	lines := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(dir, "phase_diagram.csv"))), "\n")
+	if lines[0] != "kind,sigma_w2,depth,value" {
+		t.Fatalf("phase_diagram.csv header %q", lines[0])
+	}
+	cells, curve := 0, map[string]string{}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		switch f[0] {
+		case "accuracy":
+			cells++
+			if v, err := strconv.ParseFloat(f[3], 64); err != nil || v < 0 || v > 1 {
+				t.Errorf("phase_diagram.csv cell %q", l)
+			}
+		case "max_depth":
+			curve[f[1]] = f[3]
+		}
+	}
+	if cells != 4 || len(curve) != 200 {
+		t.Errorf("phase_diagram.csv: %d cells and %d curve points, want 4 and 200", cells, len(curve))
+	}
+	// The curve's ends are gradbench theory's 6ξ_c at σ_w² 1 and 3.
+	for _, sw2 := range []string{"1", "3"} {
+		stdout, _, _ := run(t, "theory", "--act", "tanh", "--sigma-w2", sw2, "--sigma-b2", "0.05", "--json")
+		var r struct {
+			MaxDepth float64 `json:"max_depth"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatal(err)
+		}
+		got, err := strconv.ParseFloat(curve[sw2], 64)
+		if err != nil || math.Abs(got-r.MaxDepth) > 1e-9*r.MaxDepth {
+			t.Errorf("phase_diagram.csv 6 xi_c at sigma_w2 %s: %q, theory %v", sw2, curve[sw2], r.MaxDepth)
+		}
+	}
+	if !strings.Contains(readFile(t, filepath.Join(dir, "report.md")), "phase_diagram") {
+		t.Error("report.md does not show phase_diagram")
 	}
 }

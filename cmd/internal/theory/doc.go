@@ -1,6 +1,6 @@
-// Package theory is gradbench theory: the mean-field quantities of
-// metrics/meanfield (q*, c*, χ₁, ξ_c, ξ_∇, the trainable depth 6ξ_c, the
-// critical σ_w² and the phase) for one activation at one (σ_w², σ_b²), a
-// table of them over a σ_w² range for several activations, and its figure.
-// It parses the flags and prints; the numbers are metrics/meanfield's.
+// Package theory is the gradbench theory command: the mean-field
+// quantities of metrics/meanfield (q*, c*, χ₁, ξ_c, ξ_∇, 6ξ_c and the
+// critical σ_w²) for one or more activations at one σ_w² or over a range,
+// printed as a table or JSON, and drawn as figures. It only parses flags
+// and formats; the mathematics is metrics/meanfield's.
 package theory
