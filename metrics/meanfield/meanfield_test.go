@@ -241,3 +241,33 @@ func TestErrors(t *testing.T) {
 		t.Errorf("growing q: err %v, want ErrNoConvergence", err)
 	}
 }
+
+// TestNearCritical checks the points just past tanh's critical σ_w²,
+// where the correlation map contracts at a rate near 1: the critical value
+// itself (as printed to 7 digits) is critical, and just above it c* < 1 is
+// found (Aitken-accelerated) with a long but finite ξ_c.
+func TestNearCritical(t *testing.T) {
+	cr, err := CriticalSigmaW2(tanh, 0.05)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sw2 := range []float64{cr, 1.760955, cr + 1e-4, cr + 1e-3, cr + 1e-2} {
+		r, err := Solve(tanh, sw2, 0.05)
+		if err != nil {
+			t.Fatalf("sw2 %v (critical %v): %v", sw2, cr, err)
+		}
+		switch {
+		case sw2-cr < 1e-5:
+			if r.Phase != Critical || r.CStar != 1 || !math.IsInf(r.XiC, 1) {
+				t.Errorf("sw2 %v: %+v, want critical", sw2, r)
+			}
+		default:
+			if r.Phase != Chaotic || !(r.CStar < 1) || !(r.XiC > 50) || math.IsInf(r.XiC, 0) {
+				t.Errorf("sw2 %v: %+v, want chaotic with c* < 1 and a long finite xi_c", sw2, r)
+			}
+			if got := CorrMap(tanh, sw2, 0.05, r.QStar, r.CStar); math.Abs(got-r.CStar) > 1e-9 {
+				t.Errorf("sw2 %v: map(c*) = %v, c* = %v", sw2, got, r.CStar)
+			}
+		}
+	}
+}
