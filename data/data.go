@@ -20,6 +20,9 @@ type Set struct {
 	Pixels []uint8
 	Labels []uint8 // N labels in [0, Classes)
 	N, Dim int     // number of examples, values per example (rows*cols)
+	// Rows and Cols are the shape of an image read from IDX files; 0 for
+	// data that is not images.
+	Rows, Cols int
 }
 
 // Dataset is a train and a test split.
@@ -52,6 +55,8 @@ func (s *Set) Subset(n int) *Set {
 		Labels: s.Labels[:n:n],
 		N:      n,
 		Dim:    s.Dim,
+		Rows:   s.Rows,
+		Cols:   s.Cols,
 	}
 }
 
@@ -89,7 +94,7 @@ func LoadSplit(imagesPath, labelsPath string) (*Set, error) {
 			return nil, fmt.Errorf("read %s: label %d at index %d is out of range [0, %d)", labelsPath, l, i, numClasses)
 		}
 	}
-	return &Set{Pixels: pix, Labels: labels, N: n, Dim: dim}, nil
+	return &Set{Pixels: pix, Labels: labels, N: n, Dim: dim, Rows: rows, Cols: cols}, nil
 }
 
 // fileBases are the canonical MNIST file names, without the .gz suffix.
@@ -158,8 +163,8 @@ func Load(name, dir string) (*Dataset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataset %s test split: %w", name, err)
 	}
-	if train.Dim != test.Dim {
-		return nil, fmt.Errorf("dataset %s: train images have %d values but test images have %d; the files must come from the same dataset", name, train.Dim, test.Dim)
+	if train.Rows != test.Rows || train.Cols != test.Cols {
+		return nil, fmt.Errorf("dataset %s: train images are %d×%d but test images are %d×%d; the files must come from the same dataset", name, train.Rows, train.Cols, test.Rows, test.Cols)
 	}
 	return &Dataset{Name: name, Classes: numClasses, Train: train, Test: test}, nil
 }
@@ -211,6 +216,9 @@ func Check(name, dir string) error {
 		if dims[i][0] != dims[i+1][0] {
 			return fmt.Errorf("dataset %s: %s has %d images but %s has %d labels; the files must come from the same split", name, fileBases[i], dims[i][0], fileBases[i+1], dims[i+1][0])
 		}
+	}
+	if dims[0][1] != dims[2][1] || dims[0][2] != dims[2][2] {
+		return fmt.Errorf("dataset %s: train images are %d×%d but test images are %d×%d; the files must come from the same dataset", name, dims[0][1], dims[0][2], dims[2][1], dims[2][2])
 	}
 	return nil
 }

@@ -135,7 +135,19 @@ type MLP struct {
 	// each hidden layer's pre-activation taken when it was computed (the
 	// node's own value may be overwritten later in the run).
 	PreValues []G.Value
-	// reads are the nodes that copy the pre-activations into PreValues.
+	// Out holds each hidden layer's output h_l: φ of its pre-activation,
+	// plus the layer's input where the layer is residual. Out[Depth-1]
+	// feeds the output layer.
+	Out []*G.Node
+	// OutValues and DeltaValues hold, after a machine runs a training
+	// graph, copies of each hidden layer's output h_l and of the gradient
+	// of the loss with respect to its pre-activation, δ_l = ∂L/∂Pre[l]
+	// (the back-propagated error), each taken when it was computed. The
+	// copies reuse their buffers from the second run on: reading them
+	// allocates nothing.
+	OutValues, DeltaValues []G.Value
+	// reads are the nodes that copy the pre-activations, the outputs and
+	// the errors into PreValues, OutValues and DeltaValues.
 	reads G.Nodes
 	// Logits is the output of the last linear layer.
 	Logits *G.Node
@@ -201,6 +213,7 @@ func Build(spec Spec, p Params, train bool) (*MLP, error) {
 			}
 		}
 		h = a
+		m.Out = append(m.Out, h)
 	}
 	if !train {
 		return m, nil
@@ -219,6 +232,19 @@ func Build(spec Spec, p Params, train bool) (*MLP, error) {
 	}
 	if m.Grads, err = G.Grad(m.Loss, m.Params...); err != nil {
 		return nil, fmt.Errorf("gradients: %w", err)
+	}
+	// Read after Grad, so that the differentiation sees the graph it saw
+	// before these reads existed. Grad gave every node on the way from the
+	// loss to a parameter its gradient node (Deriv): each pre-activation's
+	// is δ_l, which the weight gradients are computed from anyway.
+	m.OutValues = make([]G.Value, len(m.Out))
+	m.DeltaValues = make([]G.Value, len(m.Pre))
+	for i, z := range m.Pre {
+		d := z.Deriv()
+		if d == nil {
+			return nil, fmt.Errorf("layer %d: the pre-activation has no gradient node", i)
+		}
+		m.reads = append(m.reads, G.Read(m.Out[i], &m.OutValues[i]), G.Read(d, &m.DeltaValues[i]))
 	}
 	return m, nil
 }

@@ -60,3 +60,26 @@ func actStats[T float32 | float64](xs []T, rows, cols int, saturatesBeyond float
 	}
 	return st
 }
+
+// RMS returns the root mean square of the elements of t, accumulated in
+// float64 without copying t.
+func RMS(t tensor.Tensor) (float64, error) {
+	if d, ok := values.Float32s(t); ok {
+		return rms(d), nil
+	}
+	if d, ok := values.Float64s(t); ok {
+		return rms(d), nil
+	}
+	return 0, fmt.Errorf("rms: unsupported dtype %v", t.Dtype())
+}
+
+func rms[T float32 | float64](xs []T) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	var sum float64
+	for _, x := range xs {
+		sum += float64(x) * float64(x)
+	}
+	return math.Sqrt(sum / float64(len(xs)))
+}

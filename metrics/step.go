@@ -43,6 +43,12 @@ type Stats struct {
 	// example of the batch (ReLU family and GELU; 0 for the others). For
 	// ReLU those units output zero for the whole batch.
 	Dead float64
+	// OutRMS is the root mean square of the layer's output h_l (the
+	// forward signal) and DeltaRMS that of the loss's gradient with
+	// respect to its pre-activation, δ_l (the back-propagated error),
+	// over the batch and the layer's units. Both are NaN in runs recorded
+	// before act_stats.csv had them.
+	OutRMS, DeltaRMS float64
 }
 
 // MeanStats returns the mean saturated and dead fractions over s, NaN for

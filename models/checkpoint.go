@@ -232,45 +232,6 @@ func withPayload(payload []byte) []byte {
 	return out.Bytes()
 }
 
-// OutputBytes estimates the most disk space a run of cfg on trainN
-// examples of in values with the given number of classes writes at once:
-// its CSV files, summary and checkpoint, with room for the checkpoint's
-// temporary copy while it is replaced.
-func OutputBytes(cfg config.Config, trainN, in, classes int) int64 {
-	params := int64(0)
-	for i := 0; i <= cfg.Depth; i++ {
-		fanIn, fanOut := int64(cfg.Width), int64(cfg.Width)
-		if i == 0 {
-			fanIn = int64(in)
-		}
-		if i == cfg.Depth {
-			fanOut = int64(classes)
-		}
-		params += fanIn*fanOut + fanOut
-		if cfg.Norm == "layernorm" && i < cfg.Depth {
-			params += 2 * fanOut
-		}
-	}
-	slots := map[string]int64{"adam": 2, "momentum": 1}[cfg.Optimizer]
-	checkpoint := 8*params*(1+slots) + 64<<10
-	steps := int64(trainN/cfg.Batch) * int64(cfg.Epochs)
-	logged := steps/int64(cfg.LogEvery) + 2
-	// Rows: metrics ~120 B; grad_norms ~40 B per layer and parameter;
-	// act_stats ~110 B per hidden layer.
-	perLog := int64(120 + 2*40*(cfg.Depth+1) + 110*cfg.Depth)
-	if cfg.Norm == "layernorm" {
-		perLog += 2 * 40 * int64(cfg.Depth)
-	}
-	// The event file: ~40 B per scalar, the step's ~2 per parameter and
-	// 3 more; about tfevents.DefaultHistograms+2 histograms of each layer,
-	// ~700 B each. grad_hist.csv: two steps of up to ~150 bins of ~30 B
-	// per layer.
-	layers := int64(cfg.Depth + 1)
-	events := logged*40*(2*layers+3) + 52*700*layers
-	hist := 2 * 150 * 30 * layers
-	return 2*checkpoint + logged*perLog + events + hist + 64<<10
-}
-
 // Done reports whether the checkpoint's run has nothing left to train; a
 // nil checkpoint has everything left.
 func (ck *Checkpoint) Done() bool { return ck != nil && ck.State.Summary.Done() }

@@ -34,6 +34,9 @@ type Model struct {
 // NewModel initialises the network cfg describes for inputs of size in and
 // the given number of classes, and compiles its graphs.
 func NewModel(cfg config.Config, in, classes, evalRows int) (*Model, error) {
+	if err := CheckMemory(cfg, in, classes); err != nil {
+		return nil, err
+	}
 	act, err := cfg.Activation()
 	if err != nil {
 		return nil, err
@@ -221,7 +224,9 @@ func scalarOf(v G.Value) (float64, error) {
 }
 
 // Stats returns the activation statistics of every hidden layer for the
-// batch of the last Backward, labelled with step.
+// batch of the last Backward, labelled with step: those of its
+// pre-activations, and the RMS of its output and of its back-propagated
+// error, all read from the training graph's copies.
 func (m *Model) Stats(step int) ([]metrics.Stats, error) {
 	act := m.Spec.Act
 	out := make([]metrics.Stats, len(m.train.PreValues))
@@ -233,6 +238,12 @@ func (m *Model) Stats(step int) ([]metrics.Stats, error) {
 		s, err := metrics.ActStats(t, act.SaturatesBeyond, !act.Saturating)
 		if err != nil {
 			return nil, fmt.Errorf("layer %d: %w", i, err)
+		}
+		if s.OutRMS, err = rmsOf(m.train.OutValues[i]); err != nil {
+			return nil, fmt.Errorf("layer %d output: %w", i, err)
+		}
+		if s.DeltaRMS, err = rmsOf(m.train.DeltaValues[i]); err != nil {
+			return nil, fmt.Errorf("layer %d error: %w", i, err)
 		}
 		s.Step, s.Layer = step, i
 		out[i] = s
@@ -276,6 +287,15 @@ func (m *Model) PredictedGain() (float64, error) {
 		logSum += 0.5 * math.Log(fanIn*v*e)
 	}
 	return math.Exp(logSum / float64(depth-2)), nil
+}
+
+// rmsOf returns metrics.RMS of a value a training graph copied out.
+func rmsOf(v G.Value) (float64, error) {
+	t, ok := v.(tensor.Tensor)
+	if !ok {
+		return 0, fmt.Errorf("holds %T, want a tensor", v)
+	}
+	return metrics.RMS(t)
 }
 
 func toFloat64s(d any) []float64 {

@@ -138,7 +138,7 @@ func TrainInto(ctx context.Context, cfg config.Config, ds *data.Dataset, dir str
 			return err
 		}
 		return rundir.WriteJSON(filepath.Join(dir, rundir.SummaryFile), &c.State.Summary)
-	}}
+	}, Spectrum: func(sv [][]float64) error { return rundir.WriteSpectrum(dir, sv) }}
 	t.rec = sinks
 	return t.run(ctx, hooks)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/metrics"
+	"github.com/gradbench/gradbench/metrics/jacobian"
 	"github.com/gradbench/gradbench/models/config"
 	"github.com/gradbench/gradbench/models/rundir"
 )
@@ -90,6 +91,10 @@ type Hooks struct {
 	// when training stops early.
 	Checkpoint      func(*Checkpoint) error
 	CheckpointEvery int
+	// Spectrum, if not nil, is called at the first step with the
+	// singular values of the input–output Jacobian at initialisation
+	// (Model.JacobianSpectrum), whose summary goes into the summary.
+	Spectrum func(sv [][]float64) error
 }
 
 // ErrDiverged is returned, wrapped, when the loss or a gradient became NaN
@@ -113,6 +118,7 @@ func Train(ctx context.Context, cfg config.Config, ds *data.Dataset, sink Sink, 
 // run is the training loop of Train.
 func (t *trainer) run(ctx context.Context, hooks Hooks) (*rundir.Summary, error) {
 	cfg := t.cfg
+	t.spectrum = hooks.Spectrum
 	if err := t.save(hooks, rundir.StatusRunning); err != nil {
 		return nil, err
 	}
@@ -158,6 +164,7 @@ type trainer struct {
 	st            State
 	start         time.Time
 	stepTimes     []float64
+	spectrum      func([][]float64) error
 }
 
 func newTrainer(cfg config.Config, ds *data.Dataset, rec Sink, resume *Checkpoint) (*trainer, error) {
@@ -280,6 +287,9 @@ func (t *trainer) step() error {
 		if !t.m.Spec.Plain() {
 			st.Summary.PredictedGainNote = rundir.PlainOnly
 		}
+		if err := t.recordSpectrum(); err != nil {
+			return fmt.Errorf("step %d: %w", step, err)
+		}
 	}
 	st.Summary.Steps = step
 	if diverged {
@@ -319,8 +329,29 @@ func (t *trainer) record(step int, loss float64, correct int, norms metrics.Norm
 	r := norms.Ratio()
 	if s.GradRatioFirst == nil {
 		s.FirstLoggedStep, s.GradRatioFirst = step, num(r)
+		fwd, delta := rundir.SignalGains(stats)
+		s.ForwardGain, s.ErrorGain = num(fwd), num(delta)
+		if n := len(stats); n > 0 {
+			s.LastHiddenRMS = num(stats[n-1].OutRMS)
+		}
 	}
 	s.LastLoggedStep, s.GradRatioLast = step, num(r)
+	return nil
+}
+
+// recordSpectrum measures the Jacobian spectrum at initialisation, puts
+// its summary into the run's summary and passes the values to the hook.
+func (t *trainer) recordSpectrum() error {
+	sv, err := t.m.JacobianSpectrum(JacobianExamples)
+	if err != nil || sv == nil {
+		return err
+	}
+	s := jacobian.Summarise(sv, t.m.Spec.Depth-1)
+	t.st.Summary.JacobianSpectrum = &rundir.Spectrum{Examples: s.Examples, Layers: s.Layers, Values: s.Values, Unresolved: s.Unresolved,
+		MeanSq: num(s.MeanSq), Max: num(s.Max), Min: num(s.Min), Median: num(s.Median), Std: num(s.Std), Spread: num(s.Spread), Log10Std: num(s.Log10Std)}
+	if t.spectrum != nil {
+		return t.spectrum(sv)
+	}
 	return nil
 }
 
@@ -380,7 +411,8 @@ func (t *trainer) elapsed() time.Duration {
 }
 
 // Splits returns the training and test sets c uses from ds, and an error
-// if a training batch does not fit in them.
+// if a training batch does not fit in them or the network does not fit in
+// this machine's memory (CheckMemory).
 func Splits(c config.Config, ds *data.Dataset) (train, test *data.Set, err error) {
 	train, test = ds.Train, ds.Test
 	if c.TrainSize > 0 {
@@ -394,6 +426,9 @@ func Splits(c config.Config, ds *data.Dataset) (train, test *data.Set, err error
 	}
 	if test.N == 0 {
 		return nil, nil, fmt.Errorf("the test split of %s is empty", ds.Name)
+	}
+	if err := CheckMemory(c, train.Dim, ds.Classes); err != nil {
+		return nil, nil, err
 	}
 	return train, test, nil
 }

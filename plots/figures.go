@@ -31,6 +31,13 @@ var dashed = []vg.Length{vg.Points(5), vg.Points(3)}
 //   - grad_profile_relative: the same at the first logged step divided by
 //     the output layer's, with each run's gain and verdict and its
 //     predicted gain^distance as a reference line;
+//   - signal_forward, signal_delta: RMS of each hidden layer's output
+//     (the forward signal) and of its back-propagated error δ, against
+//     hidden layer, at the first and last logged step, only if some run
+//     recorded them;
+//   - jacobian_spectrum: the distribution of log10 σ over the singular
+//     values of each run's input–output Jacobian at initialisation, only
+//     if some run recorded them;
 //   - heatmap_<run>, one per run: log10 weight-gradient norm by layer and
 //     logged step, all on one colour scale;
 //   - grad_hist_<run>, one per run that recorded grad_hist.csv: the
@@ -79,6 +86,18 @@ func Figures(runs []*rundir.Run, dir string) ([]Figure, error) {
 	}
 	if err := add(f.relativeProfile()); err != nil {
 		return figs, err
+	}
+	if f.haveSignal() {
+		for _, delta := range []bool{false, true} {
+			if err := add(f.signalProfile(delta)); err != nil {
+				return figs, err
+			}
+		}
+	}
+	if f.haveSpectrum() {
+		if err := add(f.jacobianSpectrum()); err != nil {
+			return figs, err
+		}
 	}
 	for _, kind := range f.extraKinds() {
 		for _, last := range []bool{false, true} {
@@ -387,6 +406,61 @@ func (f *figurer) statsFigure(fig Figure, ylabel string, ys yScale, value func(m
 		p.X.Tick.Marker = intTicks{lo, hi}
 	}
 	return p, nil
+}
+
+// haveSignal reports whether some run recorded the RMS of its hidden
+// layers' outputs and errors.
+func (f *figurer) haveSignal() bool {
+	for _, r := range f.runs {
+		for _, s := range r.Stats {
+			if finite(s.OutRMS) || finite(s.DeltaRMS) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// signalProfile plots the RMS of each hidden layer's output (the forward
+// signal) or, if delta, of its back-propagated error, with each run's
+// per-layer gain of it at the first logged step in the legend.
+func (f *figurer) signalProfile(delta bool) (Figure, error) {
+	fig := Figure{Name: "signal_forward", Title: "Forward signal: RMS of each hidden layer's output",
+		Caption: "Root mean square of each hidden layer's output h_l over the training batch at the first (solid) and last " +
+			"(dashed) logged step, on a log scale, input side at the left. The legend gives each run's forward gain at the first " +
+			"step, the geometric mean of RMS(h_{l+1})/RMS(h_l): a line falling toward the output (right) means the " +
+			"activations die out before they reach the output layer, even where the weight-gradient profile looks healthy."}
+	value, gain, ylabel := func(s metrics.Stats) float64 { return s.OutRMS }, metrics.ForwardGain, "RMS of h_l"
+	if delta {
+		fig = Figure{Name: "signal_delta", Title: "Backward signal: RMS of each hidden layer's error δ",
+			Caption: "Root mean square of δ_l, the gradient of the loss with respect to each hidden layer's pre-activation " +
+				"(the back-propagated error), over the training batch at the first (solid) and last (dashed) logged step, on a " +
+				"log scale. The legend gives each run's error gain at the first step, the geometric mean of RMS(δ_l)/RMS(δ_{l+1}): " +
+				"a line falling toward the input (left) means the error vanishes. A weight gradient is h_{l−1}ᵀδ_l, so its " +
+				"profile is roughly the product of this one and the forward one."}
+		value, gain, ylabel = func(s metrics.Stats) float64 { return s.DeltaRMS }, metrics.ErrorGain, "RMS of δ_l"
+	}
+	names := f.names
+	f.names = slices.Clone(names)
+	defer func() { f.names = names }()
+	for i, r := range f.runs {
+		g := math.NaN()
+		if len(r.Stats) > 0 {
+			first := r.StatsAt(r.Stats[0].Step)
+			xs := make([]float64, len(first))
+			for j, s := range first {
+				xs[j] = value(s)
+			}
+			g = gain(xs)
+		}
+		f.names[i] += ": " + short(g)
+	}
+	p, err := f.statsFigure(fig, ylabel, logY, value)
+	if err != nil {
+		return Figure{}, err
+	}
+	fig.Series = append([]string(nil), names...)
+	return f.write(p, fig)
 }
 
 // actStd plots the pre-activation standard deviation per hidden layer.

@@ -57,7 +57,7 @@ func (f *figurer) relativeProfile() (Figure, error) {
 			}
 		}
 		if len(r.Steps) > 0 {
-			l.Name += " " + string(metrics.Judge(metrics.Gain(r.Steps[0].Norms.Of(metrics.Weight))))
+			l.Name += " " + r.Row().Verdict.String()
 		}
 		lines = append(lines, l)
 		if len(ref.XYs) > 0 {

@@ -84,9 +84,24 @@ func fakeRun(act string, depth, steps, epochs int, gain float64) *rundir.Run {
 		r.Steps = append(r.Steps, st)
 		for l := range depth {
 			r.Stats = append(r.Stats, metrics.Stats{Step: s, Layer: l, Mean: 0.1, Std: math.Pow(gain, float64(l)),
-				Saturated: 0.05 * float64(l) / float64(depth), Dead: 0.01 * float64(s) / float64(steps)})
+				Saturated: 0.05 * float64(l) / float64(depth), Dead: 0.01 * float64(s) / float64(steps),
+				OutRMS: 0.5, DeltaRMS: 1e-3 * math.Pow(gain, float64(depth-l))})
 		}
 	}
+	// The Jacobian spectrum: 4 examples of depth values spread around
+	// gain^(depth-1), and for relu exact and unresolved zeros.
+	for k := range 4 {
+		var sv []float64
+		for i := range depth {
+			sv = append(sv, math.Pow(gain, float64(depth-1))*math.Pow(10, float64(depth/2-i)/4+float64(k)/10))
+		}
+		if act == "relu" {
+			sv = append(sv, 1e-40, 0)
+		}
+		r.Jacobian = append(r.Jacobian, sv)
+	}
+	ms := math.Pow(gain, 2*float64(depth-1))
+	r.Summary.JacobianSpectrum = &rundir.Spectrum{Examples: 4, Layers: depth - 1, MeanSq: &ms}
 	// Gradient histograms at the first and last step: a bump around
 	// log10 of the layer's norm, and for relu a share of exact zeros.
 	for _, s := range []int{1, steps} {
@@ -120,6 +135,10 @@ func fakeRuns() []*rundir.Run {
 	var runs []*rundir.Run
 	for i, act := range acts {
 		runs = append(runs, fakeRun(act, 6, 30, 2, gains[i]))
+	}
+	// leakyrelu's outputs shrink 0.7× per layer under healthy gradients.
+	for i := range runs[3].Stats {
+		runs[3].Stats[i].OutRMS = 0.5 * math.Pow(0.7, float64(runs[3].Stats[i].Layer))
 	}
 	runs[0].Steps[0].Norms.Params[0].L2 = 0
 	runs[0].Steps[29].Norms.Params[2].L2 = math.NaN()
@@ -197,7 +216,7 @@ func TestFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"grad_profile_start", "grad_profile_end", "grad_profile_relative"}
+	want := []string{"grad_profile_start", "grad_profile_end", "grad_profile_relative", "signal_forward", "signal_delta", "jacobian_spectrum"}
 	for _, a := range acts {
 		want = append(want, "heatmap_"+a)
 	}
@@ -228,7 +247,7 @@ func TestFigures(t *testing.T) {
 		}
 		for _, a := range acts {
 			entry := ">" + a + "<"
-			if f.Name == "grad_profile_relative" {
+			if f.Name == "grad_profile_relative" || strings.HasPrefix(f.Name, "signal_") || f.Name == "jacobian_spectrum" {
 				entry = ">" + a + ": "
 			}
 			if !strings.Contains(svg, entry) {
@@ -248,6 +267,21 @@ func TestFigures(t *testing.T) {
 		if !regexp.MustCompile(want).MatchString(rel) {
 			t.Errorf("grad_profile_relative.svg lacks %q", want)
 		}
+	}
+	// The signal figures give each run's gain: leakyrelu's outputs shrink
+	// 0.7× per layer toward the output, sigmoid's error 0.3× toward the
+	// input.
+	if svg := readFile(t, filepath.Join(dir, "signal_forward.svg")); !strings.Contains(svg, ">leakyrelu: 0.7<") || !strings.Contains(svg, ">sigmoid: 1<") {
+		t.Error("signal_forward.svg lacks the gains leakyrelu: 0.7 and sigmoid: 1")
+	}
+	if svg := readFile(t, filepath.Join(dir, "signal_delta.svg")); !strings.Contains(svg, ">sigmoid: 0.3<") || !strings.Contains(svg, ">gelu: 1.5<") {
+		t.Error("signal_delta.svg lacks the gains sigmoid: 0.3 and gelu: 1.5")
+	}
+	if !regexp.MustCompile(`leakyrelu: 1\.0\d* healthy gradients, vanishing forward signal`).MatchString(rel) {
+		t.Error("grad_profile_relative.svg lacks leakyrelu's verdict with the forward reading")
+	}
+	if svg := readFile(t, filepath.Join(dir, "jacobian_spectrum.svg")); !strings.Contains(svg, ">tanh: mean σ² 0.107<") {
+		t.Error("jacobian_spectrum.svg lacks tanh's mean σ² 0.8^10 = 0.107")
 	}
 	if h := readFile(t, filepath.Join(dir, "grad_hist_relu.svg")); !strings.Contains(h, "first step (1)") || !strings.Contains(h, "last step (30)") {
 		t.Error("grad_hist_relu.svg lacks its legend")
@@ -272,7 +306,7 @@ func TestFiguresWithoutStats(t *testing.T) {
 	t.Parallel()
 	runs := fakeRuns()
 	for _, r := range runs {
-		r.Stats = nil
+		r.Stats, r.Jacobian = nil, nil
 	}
 	dir := t.TempDir()
 	figs, err := Figures(runs, dir)
@@ -280,7 +314,7 @@ func TestFiguresWithoutStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range figs {
-		if strings.HasPrefix(f.Name, "act_") {
+		if strings.HasPrefix(f.Name, "act_") || strings.HasPrefix(f.Name, "signal_") || f.Name == "jacobian_spectrum" {
 			t.Errorf("figure %s drawn without activation statistics", f.Name)
 		}
 	}
@@ -304,6 +338,12 @@ func allNaN(r *rundir.Run) {
 	}
 	for i := range r.Stats {
 		r.Stats[i].Std, r.Stats[i].Saturated, r.Stats[i].Dead = nan, nan, nan
+		r.Stats[i].OutRMS, r.Stats[i].DeltaRMS = nan, nan
+	}
+	for _, sv := range r.Jacobian {
+		for i := range sv {
+			sv[i] = nan
+		}
 	}
 }
 
@@ -492,7 +532,8 @@ func TestReport(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"<table>", "<th>activation</th>", "<td>sigmoid</td>", "&lt;width&gt; &amp; 128", "<pre>",
-		`<td class="vanishing">vanishing</td>`, `<td class="exploding">exploding</td>`, `<td class="healthy">healthy</td>`, "td.vanishing {"} {
+		`<td class="vanishing">vanishing</td>`, `<td class="exploding">exploding</td>`, `<td class="healthy">healthy</td>`, "td.vanishing {",
+		`<td class="vanishing">healthy gradients, vanishing forward signal</td>`, "<th>forward gain</th>", "<td>0.700</td>"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("report.html lacks %q", want)
 		}

@@ -29,6 +29,13 @@ func howToRead() string {
 		"while the measured gain also carries the change of the forward activations' size from layer to layer, so "+
 		"the two differ where that size changes. It describes the plain stack of layers only: for a run with residual "+
 		"connections or LayerNorm (named act+residual, act+layernorm) the column says so instead of giving a number. "+
+		"The forward gain is the geometric mean, over adjacent hidden layers at the first logged step, of the ratio of "+
+		"their outputs' RMS (the layer nearer the output over the one nearer the input): below 1 the activations shrink on "+
+		"their way to the output. The δ gain reads the back-propagated error δ (the loss's gradient at each pre-activation) "+
+		"as the gain reads weight gradients: below 1 it shrinks toward the input. A weight gradient is h_{l−1}ᵀδ_l, so the "+
+		"gain is roughly their product's: a flat weight-gradient profile can hide a forward signal and an error that both "+
+		"vanish. The verdict adds the forward reading, by the same bounds, when the forward signal is not healthy "+
+		"(\"healthy gradients, vanishing forward signal\"), and is coloured by the worse of the two. "+
 		"ms/step is wall-clock time of a whole step (forward, backward, norm read, update) and depends on how many runs shared the machine.",
 		metrics.VanishingBelow, metrics.ExplodingAbove, metrics.VanishingBelow, 1/math.Pow(metrics.VanishingBelow, 19))
 }
@@ -133,8 +140,8 @@ func htmlReport(title, config string, rows []metrics.Row, figs []Figure, pngs []
 	for _, r := range rows {
 		b.WriteString("<tr>")
 		for i, c := range r.Cells() {
-			if i == verdict && r.Verdict != metrics.Unknown {
-				fmt.Fprintf(&b, "<td class=\"%s\">%s</td>", e(string(r.Verdict)), e(c))
+			if i == verdict && r.Verdict.Class() != metrics.Unknown {
+				fmt.Fprintf(&b, "<td class=\"%s\">%s</td>", e(string(r.Verdict.Class())), e(c))
 				continue
 			}
 			fmt.Fprintf(&b, "<td>%s</td>", e(c))

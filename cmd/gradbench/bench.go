@@ -102,5 +102,8 @@ func networkConfig(c *cli.Context) (config.Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return cfg, flagError(err)
 	}
+	if err := models.CheckMemory(cfg, 784, 10); err != nil {
+		return cfg, usageError{err}
+	}
 	return cfg, nil
 }

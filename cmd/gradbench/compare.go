@@ -160,17 +160,12 @@ func parseActs(list string, slope float64) ([]string, error) {
 	return rundir.ByActivation(acts), nil
 }
 
-// checkWritable makes dir and checks a file can be created in it.
+// checkWritable checks that dir can be made and written, making nothing.
 func checkWritable(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return usagef("output %s cannot be written (%v): choose another --out", dir, rundir.PathCause(err))
+	if err := rundir.CheckDir(dir); err != nil {
+		return usagef("output %s cannot be written (%v): choose another --out", dir, err)
 	}
-	f, err := os.CreateTemp(dir, ".write-check")
-	if err != nil {
-		return usagef("output %s cannot be written (%v): choose another --out", dir, rundir.PathCause(err))
-	}
-	f.Close()
-	return os.Remove(f.Name())
+	return nil
 }
 
 // writeReport writes the figures and report of the runs in dirs into out

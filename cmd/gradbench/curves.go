@@ -18,13 +18,17 @@ func curvesCommand() *cli.Command {
 		Usage: "plot every activation and its derivative on [-5, 5] (the table's closed forms, which tests check against Gorgonia's differentiation)",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Value: "runs/curves", Usage: "output directory"},
-			&cli.Float64Flag{Name: "leaky-slope", Value: graph.DefaultLeakySlope, Usage: "negative-side slope of leakyrelu"},
+			settingFlags("leaky-slope")[0],
 		},
 		Action: curves,
 	}
 }
 
 func curves(c *cli.Context) error {
+	cfg, err := configFrom(c) // checks --leaky-slope as train does
+	if err != nil {
+		return err
+	}
 	out := c.String("out")
 	if err := checkWritable(out); err != nil {
 		return err
@@ -36,7 +40,7 @@ func curves(c *cli.Context) error {
 	}
 	var ys, dys [][]float64
 	for _, name := range graph.Canonical {
-		act, err := graph.Lookup(name, c.Float64("leaky-slope"))
+		act, err := graph.Lookup(name, cfg.LeakySlope)
 		if err != nil {
 			return err
 		}
@@ -59,11 +63,12 @@ func curves(c *cli.Context) error {
 		}
 		b.WriteString("\n")
 	}
-	if err := rundir.WriteFileAtomic(filepath.Join(out, "curves.csv"), b.Bytes()); err != nil {
-		return err
-	}
+	// The figures first: they make out.
 	if _, err := plots.Curves(out, xs, graph.Canonical, ys, dys); err != nil {
 		return fmt.Errorf("curves: %w", err)
+	}
+	if err := rundir.WriteFileAtomic(filepath.Join(out, "curves.csv"), b.Bytes()); err != nil {
+		return err
 	}
 	fmt.Printf("curves: %s, %s, %s\n", filepath.Join(out, "curves.png"), filepath.Join(out, "derivatives.png"), filepath.Join(out, "curves.csv"))
 	return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/gradbench/gradbench/cmd/internal/conventions"
 	"github.com/gradbench/gradbench/metrics"
 	"github.com/gradbench/gradbench/models/rundir"
 	"github.com/urfave/cli/v2"
@@ -20,7 +21,7 @@ func diffCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "steps", Usage: "compare the first N logged steps (0: all both runs logged)"},
 			&cli.Float64Flag{Name: "rtol", Value: 1e-3, Usage: "largest relative gap accepted"},
-			&cli.StringFlag{Name: "json", Usage: "also write the gaps to this JSON file"},
+			conventions.JSONFlag("also write the gaps to this JSON file"),
 		},
 		Action: diffRuns,
 	}

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
+	"math"
 	"slices"
-	"syscall"
 
 	"github.com/gradbench/gradbench/cmd/internal/conventions"
+	"github.com/gradbench/gradbench/cmd/internal/signals"
 	"github.com/gradbench/gradbench/data"
 	"github.com/gradbench/gradbench/models"
 	"github.com/gradbench/gradbench/models/config"
@@ -146,13 +145,13 @@ func prepare(cfg config.Config, out string, runs int) (*data.Dataset, error) {
 		return nil, err
 	}
 	// Files a run replaces give their space back.
-	need := int64(runs)*models.OutputBytes(cfg, train.N, train.Dim, ds.Classes) - rundir.TreeBytes(out)
+	need := int64(runs)*min(models.OutputBytes(cfg, train.N, train.Dim, ds.Classes), math.MaxInt64/int64(runs)) - rundir.TreeBytes(out)
 	return ds, checkSpace(out, need, "run")
 }
 
 // checkSpace refuses to start when out has less than need bytes free.
 func checkSpace(out string, need int64, what string) error {
-	if free := freeBytes(out); free >= 0 && free < need {
+	if free := freeBytes(rundir.Existing(out)); free >= 0 && free < need {
 		return usagef("output %s has %s free but the %s needs about %s: free some space or choose another --out", out, mib(free), what, mib(need))
 	}
 	return nil
@@ -167,10 +166,10 @@ func outDir(c *cli.Context, cfg config.Config) string {
 	return fmt.Sprintf("runs/%s", cfg.Act)
 }
 
-// signalContext returns a context cancelled by Ctrl-C or SIGTERM: the one
-// place the commands that train stop on a signal.
+// signalContext returns a context cancelled by Ctrl-C, SIGTERM or SIGQUIT
+// (package signals): the one place the commands that train stop on a signal.
 func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	return context.WithCancel(signals.Context())
 }
 
 // readResume reads the checkpoint of the run in dir for --resume, with

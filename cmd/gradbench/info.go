@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"text/tabwriter"
 
+	"github.com/gradbench/gradbench/cmd/internal/conventions"
 	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/models"
 	"github.com/gradbench/gradbench/models/config"
@@ -21,7 +22,7 @@ func infoCommand() *cli.Command {
 			"on this binary's TapeMachine and lists its ops by kind: on the GPU (CUDA build) " +
 			"or the CPU, with the kernel or library each uses.",
 		Flags: append(networkFlags("gelu"),
-			&cli.StringFlag{Name: "json", Usage: "also write the information to this JSON file"},
+			conventions.JSONFlag("also write the information to this JSON file"),
 		),
 		Action: infoAction,
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/gradbench/gradbench/cmd/internal/conventions"
+	"github.com/gradbench/gradbench/cmd/internal/signals"
 	"github.com/gradbench/gradbench/cmd/internal/theory"
 	"github.com/urfave/cli/v2"
 )
@@ -15,7 +16,7 @@ const (
 	exitFailure     = 1
 	exitUsage       = 2
 	exitDiverged    = 3
-	exitInterrupted = 130
+	exitInterrupted = signals.Exit
 )
 
 // usageError marks an error in the user's input.
@@ -27,6 +28,7 @@ func (e usageError) Unwrap() error { return e.err }
 func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
 func main() {
+	signals.Install("gradbench")
 	cli.FlagStringer = conventions.TypedFlagStringer(cli.FlagStringer)
 	cli.VersionPrinter = func(c *cli.Context) { fmt.Fprintf(c.App.Writer, "gradbench %s\n", c.App.Version) }
 	app := &cli.App{
@@ -65,7 +67,7 @@ func main() {
 	for _, c := range app.Commands {
 		c.OnUsageError = onUsageError
 	}
-	if err := app.Run(conventions.Interspersed(os.Args, app.Commands)); err != nil {
+	if err := signals.Err(app.Run(conventions.Interspersed(os.Args, app.Commands))); err != nil {
 		fmt.Fprintln(os.Stderr, "gradbench:", conventions.Advise(err))
 		os.Exit(exitCode(err))
 	}
@@ -83,6 +85,8 @@ func exitCode(err error) int {
 	var u usageError
 	var coded interface{ ExitCode() int }
 	switch {
+	case signals.Caught() != nil:
+		return exitInterrupted
 	case errors.As(err, &u) || conventions.Refused(err):
 		return exitUsage
 	case errors.As(err, &coded):

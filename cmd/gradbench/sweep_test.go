@@ -77,7 +77,7 @@ func TestSweepBadGrid(t *testing.T) {
 		{"negative seed", base + "seed = [-1]", nil, "seed: want 0 or more"},
 		{"duplicate value", base + "depth = [2, 2]", nil, "depth lists 2 twice"},
 		{"two spellings", base + "leaky_slope = 0.1\nleaky-slope = 0.2", nil, "given twice"},
-		{"depth 0", base + "depth = [2, 0]", nil, "run depth=0: depth 0: must be at least 1"},
+		{"depth 0", base + "depth = [2, 0]", nil, "run depth=0: depth 0: must be between 1 and 1000"},
 		{"unknown act", base + "act = [\"relu\", \"swish\"]", nil, `run act=swish: act swish: unknown activation`},
 		{"unknown init", base + "init = \"kaiming\"", nil, `init kaiming: unknown init`},
 		{"sigma-w2 0", base + "init = \"gaussian\"\nsigma-w2 = [1.76, 0]", nil, "run sigma-w2=0: sigma-w2 0: must be greater than 0"},

@@ -136,11 +136,8 @@ func (c *Config) ApplyPreset(name string) error {
 // trained, as a *FieldError.
 func (c Config) Validate() error {
 	for _, f := range Fields {
-		if f.check == nil {
-			continue
-		}
-		if why := f.check(c); why != "" {
-			return &FieldError{Field: f.Name, Value: f.Get(c), Reason: why}
+		if err := f.Check(c); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -137,12 +137,15 @@ func TestUnmarshalOld(t *testing.T) {
 }
 
 // TestNonFinite checks that no number a run would write as JSON can be
-// infinite or NaN.
+// infinite or NaN: every float setting, those added later included.
 func TestNonFinite(t *testing.T) {
-	for _, name := range []string{"lr", "clip-norm", "leaky-slope"} {
+	for _, f := range Fields {
+		if f.Kind() != Float {
+			continue
+		}
+		name := f.Name
 		for _, x := range []float64{math.Inf(1), math.Inf(-1), math.NaN()} {
 			c := Default()
-			f, _ := Lookup(name)
 			if err := f.SetValue(&c, x); err != nil {
 				t.Fatal(err)
 			}
@@ -159,6 +162,30 @@ func TestFieldsGrouped(t *testing.T) {
 	for _, f := range Fields {
 		if f.Group == "" || f.Help == "" {
 			t.Errorf("field %s: group %q, help %q", f.Name, f.Group, f.Help)
+		}
+	}
+}
+
+// TestBounds checks the sizes a Config refuses, at and past each bound.
+func TestBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		ok          bool
+	}{
+		{"depth", "1000", true}, {"depth", "1001", false}, {"depth", "9223372036854775807", false},
+		{"width", "65536", true}, {"width", "65537", false}, {"width", "4611686018427387904", false},
+		{"epochs", "1000000", true}, {"epochs", "1000001", false},
+		{"leaky-slope", "1", true}, {"leaky-slope", "1.5", false}, {"leaky-slope", "-0.1", false},
+	} {
+		c := Default()
+		f, _ := Lookup(tc.name)
+		if err := f.Set(&c, tc.value); err != nil {
+			t.Fatal(err)
+		}
+		err := c.Validate()
+		var fe *FieldError
+		if tc.ok != (err == nil) || (err != nil && (!errors.As(err, &fe) || fe.Field != tc.name)) {
+			t.Errorf("%s %s: Validate() = %v, want ok %v", tc.name, tc.value, err, tc.ok)
 		}
 	}
 }

@@ -56,16 +56,13 @@ var Fields = []Field{
 			return ""
 		}},
 	{Name: "leaky-slope", Group: "Network", Help: "negative-side slope of leakyrelu",
-		ptr: func(c *Config) any { return &c.LeakySlope }, check: func(c Config) string { return finite(c.LeakySlope) }},
-	{Name: "depth", Group: "Network", Help: "number of hidden layers", ptr: func(c *Config) any { return &c.Depth }, check: func(c Config) string { return atLeast1(c.Depth) }},
-	{Name: "width", Group: "Network", Help: "units per hidden layer", ptr: func(c *Config) any { return &c.Width }, check: func(c Config) string { return atLeast1(c.Width) }},
+		ptr: func(c *Config) any { return &c.LeakySlope }, check: func(c Config) string { return floatIn(c.LeakySlope, 0, 1) }},
+	{Name: "depth", Group: "Network", Help: "number of hidden layers", ptr: func(c *Config) any { return &c.Depth }, check: func(c Config) string { return intIn(c.Depth, 1, MaxDepth) }},
+	{Name: "width", Group: "Network", Help: "units per hidden layer", ptr: func(c *Config) any { return &c.Width }, check: func(c Config) string { return intIn(c.Width, 1, MaxWidth) }},
 	{Name: "batch", Group: "Training", Help: "examples per training step", ptr: func(c *Config) any { return &c.Batch }, check: func(c Config) string { return atLeast1(c.Batch) }},
-	{Name: "epochs", Group: "Training", Help: "passes over the training set", ptr: func(c *Config) any { return &c.Epochs }, check: func(c Config) string { return atLeast1(c.Epochs) }},
+	{Name: "epochs", Group: "Training", Help: "passes over the training set", ptr: func(c *Config) any { return &c.Epochs }, check: func(c Config) string { return intIn(c.Epochs, 1, MaxEpochs) }},
 	{Name: "lr", Group: "Training", Help: "learning rate", ptr: func(c *Config) any { return &c.LR },
 		check: func(c Config) string {
-			if why := finite(c.LR); why != "" {
-				return why
-			}
 			if !(c.LR > 0) {
 				return "must be greater than 0"
 			}
@@ -101,9 +98,6 @@ var Fields = []Field{
 	{Name: "log-every", Group: "Output", Help: "record gradient norms every N steps", ptr: func(c *Config) any { return &c.LogEvery }, check: func(c Config) string { return atLeast1(c.LogEvery) }},
 	{Name: "clip-norm", Group: "Training", Help: "clip the global gradient norm to X (0: off)", ptr: func(c *Config) any { return &c.ClipNorm },
 		check: func(c Config) string {
-			if why := finite(c.ClipNorm); why != "" {
-				return why
-			}
 			if c.ClipNorm < 0 {
 				return "must be 0 (off) or positive"
 			}
@@ -250,6 +244,31 @@ func atLeast0(n int) string {
 	return ""
 }
 
+// Bounds of the sizes a Config may give: past them a network's graph
+// takes minutes to build (its build time grows with the square of the
+// depth: 1,000 layers take about 10 s) or the count of its steps or
+// parameters leaves int64. What fits in memory within them is
+// models.CheckMemory's question.
+const (
+	MaxDepth  = 1000
+	MaxWidth  = 1 << 16
+	MaxEpochs = 1_000_000
+)
+
+func intIn(n, lo, hi int) string {
+	if n < lo || n > hi {
+		return fmt.Sprintf("must be between %d and %d", lo, hi)
+	}
+	return ""
+}
+
+func floatIn(x, lo, hi float64) string {
+	if !(x >= lo && x <= hi) {
+		return fmt.Sprintf("must be between %g and %g", lo, hi)
+	}
+	return ""
+}
+
 func finite(x float64) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return "must be a finite number"
@@ -272,6 +291,23 @@ func variance(x float64, zeroOK bool) string {
 		return fmt.Sprintf("must be at most %g", float64(MaxVariance))
 	}
 	return ""
+}
+
+// Check returns why c's value of the field is refused, as a *FieldError,
+// nil when it is accepted. Every float must be finite, whatever the
+// field's own check says: +Inf and NaN cannot be written to JSON, so a
+// run would fail at its first checkpoint.
+func (f Field) Check(c Config) error {
+	why := ""
+	if x, ok := f.Value(c).(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
+		why = "must be a finite number"
+	} else if f.check != nil {
+		why = f.check(c)
+	}
+	if why == "" {
+		return nil
+	}
+	return &FieldError{Field: f.Name, Value: f.Get(c), Reason: why}
 }
 
 func oneOf(v string, choices []string, what string) string {

@@ -8,9 +8,10 @@
 //
 //	metrics.csv     one row per logged step
 //	grad_norms.csv  one row per logged step and parameter (layer, kind)
-//	act_stats.csv   one row per logged step and hidden layer
+//	act_stats.csv   one row per logged step and hidden layer (pre-activations, output and error RMS)
 //	epochs.csv      one row per epoch
 //	grad_hist.csv   log10 |g| of each weight gradient, binned, at the first and last step
+//	jacobian_spectrum.csv  singular values of the input–output Jacobian at initialisation
 //	events.out.tfevents.*  the same measurements for TensorBoard (package tfevents)
 //	summary.json    Summary
 //	checkpoint.bin  models.Checkpoint

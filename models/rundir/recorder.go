@@ -17,6 +17,9 @@ import (
 type Recorder struct {
 	metrics, grads, epochs, stats, hist *os.File
 	buf                                 bytes.Buffer
+	// statsV1 writes act_stats.csv in its six-column format, for a run
+	// resumed from before the file had out_rms and delta_rms.
+	statsV1 bool
 }
 
 // CSV headers.
@@ -24,7 +27,10 @@ const (
 	metricsHeader = "step,epoch,loss,batch_acc,grad_norm,grad_norm_clipped,elapsed_s\n"
 	gradsHeader   = "step,layer,param,l2\n"
 	epochsHeader  = "epoch,step,train_loss,test_loss,test_accuracy\n"
-	statsHeader   = "step,layer,pre_mean,pre_std,saturated,dead\n"
+	statsHeader   = "step,layer,pre_mean,pre_std,saturated,dead,out_rms,delta_rms\n"
+	// statsHeaderV1 is act_stats.csv's header before out_rms and
+	// delta_rms: a run recorded so is resumed in that format.
+	statsHeaderV1 = "step,layer,pre_mean,pre_std,saturated,dead\n"
 	histHeader    = "step,layer,param,log10_lo,log10_hi,count\n"
 )
 
@@ -109,6 +115,14 @@ func Reopen(dir string, offsets Offsets) (*Recorder, error) {
 			*n.f = fh
 			continue
 		}
+		if n.name == StatsFile {
+			header, err := firstLine(path)
+			if err != nil {
+				r.Close()
+				return nil, fmt.Errorf("resume: %w", err)
+			}
+			r.statsV1 = header == statsHeaderV1
+		}
 		f, err := openNoFollow(path, os.O_WRONLY|os.O_APPEND)
 		if err == nil {
 			*n.f = f
@@ -178,12 +192,18 @@ func (r *Recorder) Step(s metrics.Step) error {
 }
 
 // Stats records the activation statistics of one logged step in
-// act_stats.csv.
+// act_stats.csv: step,layer,pre_mean,pre_std,saturated,dead,out_rms,
+// delta_rms (without the last two in a run resumed from before they
+// existed).
 func (r *Recorder) Stats(stats []metrics.Stats) error {
 	F := metrics.F
 	r.buf.Reset()
 	for _, s := range stats {
-		fmt.Fprintf(&r.buf, "%d,%d,%s,%s,%s,%s\n", s.Step, s.Layer, F(s.Mean), F(s.Std), F(s.Saturated), F(s.Dead))
+		fmt.Fprintf(&r.buf, "%d,%d,%s,%s,%s,%s", s.Step, s.Layer, F(s.Mean), F(s.Std), F(s.Saturated), F(s.Dead))
+		if !r.statsV1 {
+			fmt.Fprintf(&r.buf, ",%s,%s", F(s.OutRMS), F(s.DeltaRMS))
+		}
+		r.buf.WriteByte('\n')
 	}
 	if err := write(r.stats, r.buf.Bytes()); err != nil {
 		return err

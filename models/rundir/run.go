@@ -1,6 +1,7 @@
 package rundir
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -24,6 +25,10 @@ type Run struct {
 	Epochs []metrics.Epoch
 	// Stats are the activation statistics, by logged step then layer.
 	Stats []metrics.Stats
+	// Jacobian holds the singular values of the input–output Jacobian at
+	// initialisation, per example, largest first (JacobianFile; none for
+	// runs recorded without it).
+	Jacobian [][]float64
 	// GradHist are the bins of log10 |g| of the weight gradients at the
 	// first and last step, by step, then layer (none for runs recorded
 	// before grad_hist.csv existed).
@@ -82,8 +87,19 @@ func Read(dir string) (*Run, error) {
 	}
 	// Runs recorded without activation statistics have no act_stats.csv.
 	if exists(filepath.Join(dir, StatsFile)) {
-		err = readCSV(filepath.Join(dir, StatsFile), 6, func(f []float64) error {
-			r.Stats = append(r.Stats, metrics.Stats{Step: int(f[0]), Layer: int(f[1]), Mean: f[2], Std: f[3], Saturated: f[4], Dead: f[5]})
+		// Runs recorded before out_rms and delta_rms existed have six
+		// columns; theirs read as NaN.
+		cols := 8
+		if header, err := firstLine(filepath.Join(dir, StatsFile)); err == nil && header == statsHeaderV1 {
+			cols = 6
+		}
+		err = readCSV(filepath.Join(dir, StatsFile), cols, func(f []float64) error {
+			s := metrics.Stats{Step: int(f[0]), Layer: int(f[1]), Mean: f[2], Std: f[3], Saturated: f[4], Dead: f[5],
+				OutRMS: math.NaN(), DeltaRMS: math.NaN()}
+			if cols == 8 {
+				s.OutRMS, s.DeltaRMS = f[6], f[7]
+			}
+			r.Stats = append(r.Stats, s)
 			return nil
 		})
 		if err != nil {
@@ -104,6 +120,11 @@ func Read(dir string) (*Run, error) {
 			return nil
 		})
 		if err != nil {
+			return nil, err
+		}
+	}
+	if exists(filepath.Join(dir, JacobianFile)) {
+		if r.Jacobian, err = readSpectrum(filepath.Join(dir, JacobianFile)); err != nil {
 			return nil, err
 		}
 	}
@@ -196,8 +217,38 @@ func (r *Run) Row() metrics.Row {
 		row.SaturatedStart, row.DeadStart = metrics.MeanStats(r.StatsAt(first.Step))
 		row.SaturatedEnd, row.DeadEnd = metrics.MeanStats(r.StatsAt(last.Step))
 	}
-	row.Verdict = metrics.Judge(row.GainStart)
+	row.ForwardStart, row.ErrorStart = math.NaN(), math.NaN()
+	if len(r.Stats) > 0 {
+		row.ForwardStart, row.ErrorStart = SignalGains(r.StatsAt(r.Stats[0].Step))
+	}
+	row.Verdict = metrics.JudgeSignal(row.GainStart, row.ForwardStart)
 	return row
+}
+
+// SignalGains returns the forward gain (metrics.ForwardGain of the
+// outputs' RMS) and the error gain (metrics.ErrorGain of the errors' RMS)
+// of one logged step's statistics, hidden layer 0 first.
+func SignalGains(stats []metrics.Stats) (forward, delta float64) {
+	out, err := make([]float64, len(stats)), make([]float64, len(stats))
+	for i, s := range stats {
+		out[i], err[i] = s.OutRMS, s.DeltaRMS
+	}
+	return metrics.ForwardGain(out), metrics.ErrorGain(err)
+}
+
+// firstLine returns the first line of the regular file at path, with its
+// newline, reading at most 4 KiB.
+func firstLine(path string) (string, error) {
+	fh, _, err := data.OpenRegular(path, -1)
+	if err != nil {
+		return "", err
+	}
+	defer fh.Close()
+	line, err := bufio.NewReader(io.LimitReader(fh, 4<<10)).ReadString('\n')
+	if err != nil && line == "" {
+		return "", err
+	}
+	return line, nil
 }
 
 // Diff compares the first steps logged steps of runs a and b (all the
@@ -206,6 +257,9 @@ func (r *Run) Row() metrics.Row {
 // steps.
 func Diff(a, b *Run, steps int) (metrics.Diff, error) {
 	var d metrics.Diff
+	if steps < 0 {
+		return d, fmt.Errorf("steps %d: must be 0 (all) or more", steps)
+	}
 	if a.Summary.Config.Depth != b.Summary.Config.Depth {
 		return d, fmt.Errorf("%s has depth %d and %s depth %d: compare runs of one configuration", a.Dir, a.Summary.Config.Depth, b.Dir, b.Summary.Config.Depth)
 	}

@@ -64,6 +64,20 @@ type Summary struct {
 	// PredictedGainNote says why PredictedGain is null for a network
 	// with residual connections or LayerNorm (PlainOnly); empty otherwise.
 	PredictedGainNote string `json:"predicted_gain_note,omitempty"`
+	// ForwardGain and ErrorGain are the per-layer gains of the hidden
+	// layers' output RMS (metrics.ForwardGain: below 1 the activations
+	// shrink toward the output) and of their back-propagated error's RMS
+	// (metrics.ErrorGain: below 1 the error shrinks toward the input) at
+	// the first logged step, from act_stats.csv's out_rms and delta_rms;
+	// LastHiddenRMS is the last hidden layer's output RMS there (what the
+	// output layer sees). Null in runs recorded before they existed.
+	ForwardGain   *float64 `json:"forward_gain"`
+	ErrorGain     *float64 `json:"delta_gain"`
+	LastHiddenRMS *float64 `json:"last_hidden_rms"`
+	// JacobianSpectrum summarises the singular values of the
+	// input–output Jacobian at initialisation, which JacobianFile lists;
+	// null for a network of one hidden layer or with LayerNorm.
+	JacobianSpectrum *Spectrum `json:"jacobian_spectrum"`
 	// ClippedSteps counts the steps whose gradients were clipped.
 	ClippedSteps   int    `json:"clipped_steps"`
 	DivergedAtStep *int   `json:"diverged_at_step"`

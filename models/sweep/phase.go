@@ -20,6 +20,18 @@ const PhaseFile = "phase_diagram.csv"
 // curvePoints is how many σ_w² the 6ξ_c curve is computed at.
 const curvePoints = 200
 
+// Figures writes the figures of the finished runs res of the sweep spec
+// into out: the sweep figures (plots.SweepFigures) and the phase diagrams
+// (PhaseDiagrams). On error it returns the figures written so far.
+func Figures(out string, spec *Spec, res *Finished) ([]plots.Figure, error) {
+	figs, err := plots.SweepFigures(res.Points, out)
+	if err != nil {
+		return figs, err
+	}
+	phase, err := PhaseDiagrams(out, spec, res)
+	return append(figs, phase...), err
+}
+
 // PhaseDiagrams writes, when the sweep in spec varies both sigma-w2 and
 // depth, one phase diagram per activation and σ_b² into out
 // (phase_diagram.png, or phase_diagram_ACT_sigma-b2=Y.png when several

@@ -103,12 +103,19 @@ func Read(dir string) (*Spec, error) {
 		if r.Name == "" || r.Dir == "" || filepath.IsAbs(r.Dir) || strings.HasPrefix(filepath.Clean(r.Dir), "..") {
 			return nil, fmt.Errorf("%s is damaged (run %q in %q): start the sweep again in another directory", path, r.Name, r.Dir)
 		}
+		// A run is checked as its grid was: no value train refuses.
+		if err := r.Config.Validate(); err != nil {
+			return nil, fmt.Errorf("%s is damaged (run %s: %v): start the sweep again in another directory", path, r.Name, err)
+		}
 	}
 	return &s, nil
 }
 
-// Write writes dir/sweep.json atomically.
+// Write writes dir/sweep.json atomically, making dir if needed.
 func (s *Spec) Write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create sweep directory: %w", err)
+	}
 	return rundir.WriteJSON(filepath.Join(dir, SpecFile), s)
 }
 

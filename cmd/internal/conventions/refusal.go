@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gradbench/gradbench/models/rundir"
+	"github.com/urfave/cli/v2"
 )
 
 // Refused reports whether err is a run directory the command refused to
@@ -27,4 +28,17 @@ func Advise(err error) error {
 		return fmt.Errorf("%w: choose another --out, or pass --force to replace it", err)
 	}
 	return err
+}
+
+// JSONFlag is the --json flag of a command that also writes what it
+// prints to a JSON file: the path is checked (rundir.CheckFile) before the
+// command starts, so that a path it cannot write is refused (exit 2)
+// before anything is printed.
+func JSONFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: "json", Usage: usage, Action: func(_ *cli.Context, p string) error {
+		if err := rundir.CheckFile(p); err != nil {
+			return rundir.Refused(fmt.Errorf("--json %s cannot be written: %w", p, err))
+		}
+		return nil
+	}}
 }
