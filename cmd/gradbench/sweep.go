@@ -282,15 +282,10 @@ func plotSweep(w io.Writer, dir, out string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	figs, err := plots.SweepFigures(points, out)
+	figs, err := sweep.Figures(out, spec, res)
 	if err != nil {
 		return fmt.Errorf("figures: %w", err)
 	}
-	phase, err := sweep.PhaseDiagrams(out, spec, res)
-	if err != nil {
-		return fmt.Errorf("figures: %w", err)
-	}
-	figs = append(figs, phase...)
 	if err := plots.WriteTidy(filepath.Join(out, plots.TidyFile), res.Runs, res.Names); err != nil {
 		return err
 	}

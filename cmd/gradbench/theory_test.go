@@ -151,4 +151,35 @@ dataset = "synthetic"
 	if !strings.Contains(readFile(t, filepath.Join(dir, "report.md")), "phase_diagram") {
 		t.Error("report.md does not show phase_diagram")
 	}
+	// gradbench plot of the sweep draws the same bytes.
+	replot := t.TempDir()
+	if _, stderr, code := run(t, "plot", dir, "--out", replot); code != 0 {
+		t.Fatalf("plot: exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"phase_diagram.csv", "phase_diagram.png"} {
+		if readFile(t, filepath.Join(dir, f)) != readFile(t, filepath.Join(replot, f)) {
+			t.Errorf("plot of the sweep: %s differs", f)
+		}
+	}
+
+	// Sweeping sigma-b2 as well: one diagram per σ_b².
+	dir = filepath.Join(t.TempDir(), "sweep")
+	grid = writeGrid(t, `act = "tanh"
+init = "orthogonal"
+sigma-w2 = [1.0, 3.0]
+sigma-b2 = [0.0, 0.05]
+depth = [2, 3]
+width = 8
+batch = 64
+dataset = "synthetic"
+`)
+	if _, stderr, code := run(t, "sweep", "--grid", grid, "--out", dir, "--jobs", "2", "--quiet"); code != 0 {
+		t.Fatalf("sweep: exit %d: %s", code, stderr)
+	}
+	for _, name := range []string{"phase_diagram_tanh_sigma-b2=0", "phase_diagram_tanh_sigma-b2=0.05"} {
+		checkPNG(t, dir, name)
+		if n := strings.Count(readFile(t, filepath.Join(dir, name+".csv")), "\naccuracy,"); n != 4 {
+			t.Errorf("%s.csv: %d cells, want 4", name, n)
+		}
+	}
 }

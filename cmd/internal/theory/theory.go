@@ -85,9 +85,6 @@ func num(x float64) *float64 {
 
 func newRow(act string, r meanfield.Result) Row {
 	note := r.Note
-	if r.ScaleInvariant {
-		note = strings.TrimSuffix("scale-invariant (relu, leakyrelu): closed forms, chi1 = sigma_w2 (1+slope^2)/2; "+note, "; ")
-	}
 	return Row{Act: act, SigmaW2: r.SigmaW2, SigmaB2: r.SigmaB2, QStar: num(r.QStar), CStar: num(r.CStar),
 		Chi1: num(r.Chi1), ChiC: num(r.ChiC), XiC: num(r.XiC), XiGrad: num(r.XiGrad), MaxDepth: num(r.MaxDepth),
 		CriticalSigmaW2: num(r.CriticalSigmaW2), Phase: string(r.Phase), ScaleInvariant: r.ScaleInvariant, Note: note}
@@ -115,7 +112,9 @@ func ParseValues(s string) ([]float64, error) {
 			return nil, fmt.Errorf("range %q: %d values, at most %d", s, n, maxPoints)
 		}
 		for i := range n {
-			vals = append(vals, b[0]+float64(i)*b[2])
+			// Rounded to 12 digits: 0.5 + 6×0.05 is 0.8, not 0.8000000000000003.
+			v, _ := strconv.ParseFloat(strconv.FormatFloat(b[0]+float64(i)*b[2], 'g', 12, 64), 64)
+			vals = append(vals, v)
 		}
 	} else {
 		for _, p := range strings.Split(s, ",") {
@@ -173,8 +172,12 @@ func action(c *cli.Context) error {
 			if errors.Is(err, meanfield.ErrUnbounded) || errors.Is(err, meanfield.ErrNoConvergence) {
 				// No fixed point q*: a row of unknowns that says why.
 				cr, _ := meanfield.CriticalSigmaW2(a, sb2)
+				note := "q grows without bound: the length map has no fixed point q*"
+				if errors.Is(err, meanfield.ErrNoConvergence) {
+					note = "the length map did not converge to a fixed point q*"
+				}
 				rows[i] = append(rows[i], Row{Act: names[i], SigmaW2: x, SigmaB2: sb2, CriticalSigmaW2: num(cr),
-					Phase: noFixedPoint, Note: err.Error()})
+					Phase: noFixedPoint, Note: note})
 				continue
 			}
 			if err != nil {
@@ -263,12 +266,27 @@ func Table(w io.Writer, rows [][]Row) error {
 	for _, rs := range rows {
 		r := rs[0]
 		fmt.Fprintf(w, "%s: critical sigma_w2 at sigma_b2 %g: %s (chi1 = 1)\n", r.Act, r.SigmaB2, cell(r.CriticalSigmaW2))
-		seen := map[string]bool{}
+		// Each note once, with the σ_w² it applies to.
+		var notes []string
+		at := map[string][]string{}
 		for _, r := range rs {
-			if r.Note != "" && !seen[r.Note] {
-				seen[r.Note] = true
-				fmt.Fprintf(w, "  %s sigma_w2 %g: %s\n", r.Act, r.SigmaW2, r.Note)
+			if r.Note == "" {
+				continue
 			}
+			if at[r.Note] == nil {
+				notes = append(notes, r.Note)
+			}
+			at[r.Note] = append(at[r.Note], strconv.FormatFloat(r.SigmaW2, 'g', -1, 64))
+		}
+		if r.ScaleInvariant {
+			fmt.Fprintf(w, "  %s is scale-invariant: closed forms, chi1 = sigma_w2 (1+slope^2)/2, q* degenerate unless chi1 < 1 with sigma_b2 > 0\n", r.Act)
+		}
+		for _, n := range notes {
+			vs := at[n]
+			if len(vs) > 4 {
+				vs = []string{fmt.Sprintf("%s to %s (%d values)", vs[0], vs[len(vs)-1], len(vs))}
+			}
+			fmt.Fprintf(w, "  %s at sigma_w2 %s: %s\n", r.Act, strings.Join(vs, ", "), n)
 		}
 	}
 	fmt.Fprintln(w, "xi_grad < 0 is the depth over which gradients grow e-fold (chi1 > 1); inf: the critical point")
