@@ -56,6 +56,13 @@ func describeMode(m os.FileMode) string {
 // *NotRegularError) and a file of more than limit bytes (a
 // *TooLargeError); a negative limit allows any size.
 func OpenRegular(path string, limit int64) (*os.File, int64, error) {
+	// Stat before opening: opening a named pipe for reading blocks until
+	// a writer comes, which may be never.
+	if st, err := os.Stat(path); err != nil {
+		return nil, 0, err
+	} else if !st.Mode().IsRegular() {
+		return nil, 0, &NotRegularError{Name: path, Mode: st.Mode()}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err

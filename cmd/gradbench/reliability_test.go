@@ -268,3 +268,71 @@ func TestSmallRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestRunFilesAreNotOutputs checks what an outside attack found after the
+// first round: --json naming a file of a finished run is refused before
+// the command runs (it used to replace summary.json or grad_norms.csv),
+// a named pipe where a run, checkpoint, CSV or grid file should be is
+// refused at once (opening one used to block for ever), and an output
+// directory that cannot be made, or a lock file that cannot be opened, is
+// a refusal naming the fix.
+func TestRunFilesAreNotOutputs(t *testing.T) {
+	other := finishedRun(t)
+	tmp := t.TempDir()
+	fifo := func(dir, name string) string {
+		p := filepath.Join(dir, name)
+		os.Remove(p)
+		if err := syscall.Mkfifo(p, 0o644); err != nil {
+			t.Skipf("mkfifo: %v", err)
+		}
+		return p
+	}
+	copyRun := func(name string) string {
+		dst := filepath.Join(tmp, name)
+		if err := os.CopyFS(dst, os.DirFS(other)); err != nil {
+			t.Fatal(err)
+		}
+		return dst
+	}
+	mkdirFile := filepath.Join(tmp, "cf")
+	os.MkdirAll(mkdirFile, 0o755)
+	os.WriteFile(filepath.Join(mkdirFile, "tanh"), []byte("x"), 0o644)
+	lockLink := filepath.Join(tmp, "ll")
+	os.MkdirAll(lockLink, 0o755)
+	os.Symlink(filepath.Join(tmp, "nowhere"), filepath.Join(lockLink, ".gradbench.lock"))
+
+	pipeSummary, pipeCkpt, pipeCSV := copyRun("ps"), copyRun("pc"), copyRun("pm")
+	fifo(pipeSummary, "summary.json")
+	fifo(pipeCkpt, "checkpoint.bin")
+	fifo(pipeCSV, "metrics.csv")
+	grid := fifo(tmp, "grid.toml")
+	data := filepath.Join(tmp, "data")
+	os.CopyFS(filepath.Join(data, "mnist"), os.DirFS("../../datasets/mnist"))
+	fifo(filepath.Join(data, "mnist"), "train-labels-idx1-ubyte.gz")
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"diff --json a run's summary", []string{"diff", other, other, "--json", filepath.Join(other, "summary.json")}, "holds a run"},
+		{"info --json a run's CSV", []string{"info", "--depth", "3", "--width", "16", "--json", filepath.Join(other, "grad_norms.csv")}, "holds a run"},
+		{"a pipe as summary.json", append([]string{"train", "--out", pipeSummary, "--epochs", "1"}, small...), "not a regular file"},
+		{"a pipe as checkpoint.bin", []string{"train", "--resume", pipeCkpt, "--quiet"}, "not a regular file"},
+		{"a pipe as metrics.csv", []string{"diff", other, pipeCSV}, "not a regular file"},
+		{"a pipe as the grid", []string{"sweep", "--grid", grid, "--out", filepath.Join(tmp, "s"), "--dry-run"}, "not a regular file"},
+		{"a pipe as an IDX file", []string{"train", "--data-dir", data, "--train-size", "256", "--test-size", "128", "--depth", "2", "--width", "8", "--quiet", "--out", filepath.Join(tmp, "o")}, "not a regular file"},
+		{"a file where compare's run goes", append([]string{"compare", "--acts", "tanh", "--out", mkdirFile}, small...), "cannot be made"},
+		{"a link as the lock file", append([]string{"train", "--out", lockLink}, small...), "remove it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := treeFiles(t, other)
+			stderr, code, took := runFor(t, 30*time.Second, tc.args...)
+			refused(t, stderr, code, tc.want)
+			if took > 20*time.Second {
+				t.Errorf("took %v: a refusal must not wait", took)
+			}
+			sameTree(t, other, before)
+		})
+	}
+}

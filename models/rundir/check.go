@@ -46,15 +46,23 @@ func CheckDir(dir string) error {
 }
 
 // CheckFile reports why a file cannot be written at path (as --json
-// writes one): path is a directory, or its directory does not exist or
-// cannot be written. It creates nothing.
+// writes one): path is a directory or not a regular file, its directory
+// does not exist or cannot be written, or its directory is a run
+// directory, whose files only its run writes. It creates nothing.
 func CheckFile(path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("%s is a directory: give a file name", path)
+	} else if err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file: give another file name", path)
 	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("%s is not an existing directory", dir)
+	}
+	for _, n := range []string{SummaryFile, CheckpointFile, LockFile} {
+		if _, err := os.Lstat(filepath.Join(dir, n)); err == nil {
+			return fmt.Errorf("%s holds a run (it has %s), whose files only its run writes: give a file outside it", dir, n)
+		}
 	}
 	return CheckDir(dir)
 }

@@ -40,12 +40,12 @@ func (e *BusyError) Error() string {
 // is left as it was. Release the lock with Release.
 func Acquire(dir string) (*Lock, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create output directory: %w", err)
+		return nil, Refused(fmt.Errorf("output directory %s cannot be made (%v): choose another output directory", dir, PathCause(err)))
 	}
 	path := filepath.Join(dir, LockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
-		return nil, Refused(fmt.Errorf("lock %s: %w", dir, err))
+		return nil, Refused(fmt.Errorf("lock %s: %s cannot be opened (%v): remove it (gradbench makes its own) or choose another output directory", dir, path, PathCause(err)))
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
