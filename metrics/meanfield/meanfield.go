@@ -244,10 +244,23 @@ func QStar(act Activation, sw2, sb2 float64) (float64, error) {
 		return math.Inf(1), nil
 	}
 	q, err := iterateQ(act, sw2, sb2)
+	if err != nil && collapses(act, sw2, sb2, q) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, err
 	}
 	return q, nil
+}
+
+// collapses reports whether an iteration of the length map that did not
+// converge, ending at q, is creeping to the fixed point q* = 0: with
+// σ_b² = 0 and φ(0) = 0, q = 0 is fixed, and at the map's slope there,
+// σ_w²φ′(0)² = 1 (tanh at σ_w² = 1), q decays only algebraically, far
+// slower than the tolerance allows.
+func collapses(act Activation, sw2, sb2, q float64) bool {
+	d := act.DPhi(0)
+	return sb2 == 0 && act.Phi(0) == 0 && q < 1 && sw2*d*d <= 1+CriticalTol
 }
 
 // iterateQ iterates the length map from q = 1; on an error it also returns
@@ -464,6 +477,9 @@ func Solve(act Activation, sw2, sb2 float64) (Result, error) {
 		return r, err
 	}
 	r.ChiC = ChiC(act, sw2, q, r.CStar)
+	if !act.ScaleInvariant && q == 0 {
+		r.Note = "q decays to its fixed point 0 (sigma_b2 = 0, phi(0) = 0), algebraically where chi1 = 1"
+	}
 	if act.ScaleInvariant {
 		switch {
 		case math.IsInf(q, 1):

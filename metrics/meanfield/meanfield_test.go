@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
 )
 
 var (
@@ -268,6 +270,27 @@ func TestNearCritical(t *testing.T) {
 			if got := CorrMap(tanh, sw2, 0.05, r.QStar, r.CStar); math.Abs(got-r.CStar) > 1e-9 {
 				t.Errorf("sw2 %v: map(c*) = %v, c* = %v", sw2, got, r.CStar)
 			}
+		}
+	}
+}
+
+// TestCollapse checks tanh without biases: q* = 0 is the fixed point, at
+// σ_w² = 1 reached only algebraically (the length map's slope at 0 is 1),
+// which must read as critical, not as an iteration that failed.
+func TestCollapse(t *testing.T) {
+	for _, tc := range []struct {
+		sw2, chi1 float64
+		phase     Phase
+	}{
+		{1, 1, Critical},
+		{0.5, 0.5, Ordered},
+	} {
+		r, err := Solve(tanh, tc.sw2, 0)
+		if err != nil {
+			t.Fatalf("sigma_w2 %v: %v", tc.sw2, err)
+		}
+		if r.QStar > 1e-9 || r.CStar != 1 || !scalar.EqualWithinAbsOrRel(r.Chi1, tc.chi1, 1e-9, 1e-9) || r.Phase != tc.phase {
+			t.Errorf("sigma_w2 %v: q* %v, c* %v, chi1 %v, phase %v; want 0, 1, %v, %v", tc.sw2, r.QStar, r.CStar, r.Chi1, r.Phase, tc.chi1, tc.phase)
 		}
 	}
 }
