@@ -336,3 +336,26 @@ func TestRunFilesAreNotOutputs(t *testing.T) {
 		})
 	}
 }
+
+// TestReadRunInUse checks that plot and diff refuse a run another process
+// is writing, naming it, instead of reading its half-written files.
+func TestReadRunInUse(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "busy")
+	cmd := exec.Command(binary, append([]string{"train", "--out", dir, "--epochs", "50"}, small...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(dir, "metrics.csv")); err == nil {
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("the run did not start")
+		}
+	}
+	for _, args := range [][]string{{"plot", dir, "--out", filepath.Join(t.TempDir(), "p")}, {"diff", dir, dir}} {
+		stderr, code, _ := runFor(t, 30*time.Second, args...)
+		refused(t, stderr, code, "in use by gradbench pid")
+	}
+}

@@ -37,6 +37,11 @@ type Run struct {
 
 // Read reads the run recorded in dir.
 func Read(dir string) (*Run, error) {
+	// A run another process is writing has half-written files: say so
+	// rather than read them.
+	if err := Probe(dir); err != nil {
+		return nil, Refused(fmt.Errorf("read run %s: %v: read it when it has finished", dir, err))
+	}
 	s, err := ReadSummary(dir)
 	if err != nil {
 		return nil, err
