@@ -283,7 +283,7 @@ func (t *trainer) step() error {
 		if err != nil {
 			return fmt.Errorf("predicted gain: %w", err)
 		}
-		st.Summary.PredictedGain = num(g)
+		st.Summary.PredictedGain = rundir.Finite(g)
 		if !t.m.Spec.Plain() {
 			st.Summary.PredictedGainNote = rundir.PlainOnly
 		}
@@ -328,14 +328,14 @@ func (t *trainer) record(step int, loss float64, correct int, norms metrics.Norm
 	}
 	r := norms.Ratio()
 	if s.GradRatioFirst == nil {
-		s.FirstLoggedStep, s.GradRatioFirst = step, num(r)
+		s.FirstLoggedStep, s.GradRatioFirst = step, rundir.Finite(r)
 		fwd, delta := rundir.SignalGains(stats)
-		s.ForwardGain, s.ErrorGain = num(fwd), num(delta)
+		s.ForwardGain, s.ErrorGain = rundir.Finite(fwd), rundir.Finite(delta)
 		if n := len(stats); n > 0 {
-			s.LastHiddenRMS = num(stats[n-1].OutRMS)
+			s.LastHiddenRMS = rundir.Finite(stats[n-1].OutRMS)
 		}
 	}
-	s.LastLoggedStep, s.GradRatioLast = step, num(r)
+	s.LastLoggedStep, s.GradRatioLast = step, rundir.Finite(r)
 	return nil
 }
 
@@ -348,7 +348,7 @@ func (t *trainer) recordSpectrum() error {
 	}
 	s := jacobian.Summarise(sv, t.m.Spec.Depth-1)
 	t.st.Summary.JacobianSpectrum = &rundir.Spectrum{Examples: s.Examples, Layers: s.Layers, Values: s.Values, Unresolved: s.Unresolved,
-		MeanSq: num(s.MeanSq), Max: num(s.Max), Min: num(s.Min), Median: num(s.Median), Std: num(s.Std), Spread: num(s.Spread), Log10Std: num(s.Log10Std)}
+		MeanSq: rundir.Finite(s.MeanSq), Max: rundir.Finite(s.Max), Min: rundir.Finite(s.Min), Median: rundir.Finite(s.Median), Std: rundir.Finite(s.Std), Spread: rundir.Finite(s.Spread), Log10Std: rundir.Finite(s.Log10Std)}
 	if t.spectrum != nil {
 		return t.spectrum(sv)
 	}
@@ -367,7 +367,7 @@ func (t *trainer) evaluate() error {
 		return err
 	}
 	st.Summary.Epochs = append(st.Summary.Epochs, e)
-	st.Summary.TestAccuracy, st.Summary.TestLoss = num(acc), num(tl)
+	st.Summary.TestAccuracy, st.Summary.TestLoss = rundir.Finite(acc), rundir.Finite(tl)
 	return nil
 }
 
@@ -387,7 +387,7 @@ func (t *trainer) save(hooks Hooks, status string) error {
 	s.Status = status
 	s.FinalLoss = nil
 	if s.Steps > 0 && status != rundir.StatusDiverged {
-		s.FinalLoss = num(t.st.LastLoss)
+		s.FinalLoss = rundir.Finite(t.st.LastLoss)
 	}
 	s.MsPerStep = Median(slices.Clone(t.stepTimes))
 	s.WallClock.Seconds = math.Round(t.elapsed().Seconds()*1000) / 1000
@@ -442,11 +442,3 @@ func shuffle(rng *rand.Rand, order []int) {
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-
-// num returns a pointer to x, or nil when x is not finite (JSON null).
-func num(x float64) *float64 {
-	if !finite(x) {
-		return nil
-	}
-	return &x
-}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -159,4 +160,14 @@ func TreeBytes(dir string) int64 {
 		}
 	}
 	return n
+}
+
+// Finite returns a pointer to x, or nil where x is not finite: how
+// summary.json (and every JSON the project writes) gives a number that
+// may be infinite or NaN, as null.
+func Finite(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil
+	}
+	return &x
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gradbench/gradbench/graph"
 	"github.com/gradbench/gradbench/metrics/meanfield"
 	"github.com/gradbench/gradbench/models"
+	"github.com/gradbench/gradbench/models/rundir"
 	"github.com/gradbench/gradbench/plots"
 	"github.com/urfave/cli/v2"
 )
@@ -76,18 +77,11 @@ type Row struct {
 	Note            string   `json:"note,omitempty"`
 }
 
-func num(x float64) *float64 {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return nil
-	}
-	return &x
-}
-
 func newRow(act string, r meanfield.Result) Row {
 	note := r.Note
-	return Row{Act: act, SigmaW2: r.SigmaW2, SigmaB2: r.SigmaB2, QStar: num(r.QStar), CStar: num(r.CStar),
-		Chi1: num(r.Chi1), ChiC: num(r.ChiC), XiC: num(r.XiC), XiGrad: num(r.XiGrad), MaxDepth: num(r.MaxDepth),
-		CriticalSigmaW2: num(r.CriticalSigmaW2), Phase: string(r.Phase), ScaleInvariant: r.ScaleInvariant, Note: note}
+	return Row{Act: act, SigmaW2: r.SigmaW2, SigmaB2: r.SigmaB2, QStar: rundir.Finite(r.QStar), CStar: rundir.Finite(r.CStar),
+		Chi1: rundir.Finite(r.Chi1), ChiC: rundir.Finite(r.ChiC), XiC: rundir.Finite(r.XiC), XiGrad: rundir.Finite(r.XiGrad), MaxDepth: rundir.Finite(r.MaxDepth),
+		CriticalSigmaW2: rundir.Finite(r.CriticalSigmaW2), Phase: string(r.Phase), ScaleInvariant: r.ScaleInvariant, Note: note}
 }
 
 // ParseValues reads a --sigma-w2 value: one number, a comma-separated
@@ -176,7 +170,7 @@ func action(c *cli.Context) error {
 				if errors.Is(err, meanfield.ErrNoConvergence) {
 					note = "the length map did not converge to a fixed point q*"
 				}
-				rows[i] = append(rows[i], Row{Act: names[i], SigmaW2: x, SigmaB2: sb2, CriticalSigmaW2: num(cr),
+				rows[i] = append(rows[i], Row{Act: names[i], SigmaW2: x, SigmaB2: sb2, CriticalSigmaW2: rundir.Finite(cr),
 					Phase: noFixedPoint, Note: note})
 				continue
 			}
