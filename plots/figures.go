@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -627,12 +628,7 @@ func (f *figurer) heatmap(i int, name string, g *grid, per int, zmin, zmax float
 	p.Y.Tick.Marker = intTicks{0, rows - 1}
 	fromZero(&p.X)
 
-	bar := newPlot("", "", "log10 weight-gradient norm")
-	bar.Add(&plotter.ColorBar{ColorMap: cmap, Vertical: true})
-	bar.Y.Tick.Marker = niceTicks{}
-	bar.HideX()
-	bar.X.Padding, bar.Y.Padding = 0, 0
-	bar.BackgroundColor = nil
+	bar := colorBar("log10 weight-gradient norm", cmap)
 
 	paint := func(c draw.Canvas) {
 		barWidth := 2.6 * vg.Centimeter
@@ -666,4 +662,15 @@ func fromZero(a *plot.Axis) {
 	if finite(a.Min) && finite(a.Max) && 0 < a.Min && a.Min < 0.1*(a.Max-a.Min) {
 		a.Min = 0
 	}
+}
+
+// colorBar is the vertical colour scale drawn beside a heat map.
+func colorBar(label string, cmap palette.ColorMap) *plot.Plot {
+	bar := newPlot("", "", label)
+	bar.Add(&plotter.ColorBar{ColorMap: cmap, Vertical: true})
+	bar.Y.Tick.Marker = niceTicks{}
+	bar.HideX()
+	bar.X.Padding, bar.Y.Padding = 0, 0
+	bar.BackgroundColor = nil
+	return bar
 }

@@ -68,12 +68,7 @@ func PhaseDiagram(dir, name, title string, sw2 []float64, depths []int, acc [][]
 		p.Legend.Add("6ξ_c (mean field)", line)
 	}
 	p.Y.Min, p.Y.Max = lo, hi
-	bar := newPlot("", "", "mean final test accuracy")
-	bar.Add(&plotter.ColorBar{ColorMap: cmap, Vertical: true})
-	bar.Y.Tick.Marker = niceTicks{}
-	bar.HideX()
-	bar.X.Padding, bar.Y.Padding = 0, 0
-	bar.BackgroundColor = nil
+	bar := colorBar("mean final test accuracy", cmap)
 	paint := func(c draw.Canvas) {
 		barWidth := 2.6 * vg.Centimeter
 		main := draw.Crop(c, 0, -barWidth, 0, 0)
