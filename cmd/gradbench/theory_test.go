@@ -183,3 +183,25 @@ dataset = "synthetic"
 		}
 	}
 }
+
+// TestCriticalityGrid checks that the shipped criticality grid stays a
+// valid sweep of the paper's setting: 45 tanh runs at sigma_b2 0.05 with
+// SGD, crossing the critical sigma_w2, up to depth 100.
+func TestCriticalityGrid(t *testing.T) {
+	grid, err := os.ReadFile("../../scripts/criticality.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := filepath.Abs("../../datasets")
+	path := filepath.Join(t.TempDir(), "criticality.toml")
+	os.WriteFile(path, append(grid, []byte("\ndata-dir = "+strconv.Quote(data)+"\n")...), 0o644)
+	stdout, stderr, code := run(t, "sweep", "--grid", path, "--out", filepath.Join(t.TempDir(), "c"), "--dry-run")
+	if code != 0 {
+		t.Fatalf("dry run: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"45 runs", "--act tanh", "--optimizer sgd", "--init gaussian", "--sigma-b2 0.05", "--sigma-w2 1 ", "--sigma-w2 4 ", "--depth 100 "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("dry run of scripts/criticality.toml lacks %q", want)
+		}
+	}
+}
