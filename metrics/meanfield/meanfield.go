@@ -243,24 +243,33 @@ func QStar(act Activation, sw2, sb2 float64) (float64, error) {
 		}
 		return math.Inf(1), nil
 	}
-	q, err := iterateQ(act, sw2, sb2)
-	if err != nil && collapses(act, sw2, sb2, q) {
+	if collapses(act, sw2, sb2) {
 		return 0, nil
 	}
+	q, err := iterateQ(act, sw2, sb2)
 	if err != nil {
 		return 0, err
 	}
 	return q, nil
 }
 
-// collapses reports whether an iteration of the length map that did not
-// converge, ending at q, is creeping to the fixed point q* = 0: with
-// σ_b² = 0 and φ(0) = 0, q = 0 is fixed, and at the map's slope there,
-// σ_w²φ′(0)² = 1 (tanh at σ_w² = 1), q decays only algebraically, far
-// slower than the tolerance allows.
-func collapses(act Activation, sw2, sb2, q float64) bool {
+// collapses reports whether the length map iterated from q = 1 decreases
+// to the fixed point q* = 0: σ_b² = 0 and φ(0) = 0 make 0 fixed, the map's
+// slope there, σ_w²φ′(0)², is at most 1, and the map lies below the
+// identity on (0, 1] (checked at q = 2^-k down to 2^-40). At slope 1
+// (tanh at σ_w² = 1) q decays only algebraically, far too slowly for the
+// iteration to meet its tolerance, so it is decided here instead.
+func collapses(act Activation, sw2, sb2 float64) bool {
 	d := act.DPhi(0)
-	return sb2 == 0 && act.Phi(0) == 0 && q < 1 && sw2*d*d <= 1+CriticalTol
+	if sb2 != 0 || act.Phi(0) != 0 || sw2*d*d > 1+CriticalTol {
+		return false
+	}
+	for q := 1.0; q > 0x1p-40; q /= 2 {
+		if LengthMap(act, sw2, sb2, q) >= q {
+			return false
+		}
+	}
+	return true
 }
 
 // iterateQ iterates the length map from q = 1; on an error it also returns
@@ -425,6 +434,12 @@ func CriticalSigmaW2(act Activation, sb2 float64) (float64, error) {
 	}
 	if act.ScaleInvariant {
 		return 1 / halfSquare(act.NegSlope), nil
+	}
+	// Without biases and with φ(0) = 0, q* = 0 up to σ_w² = 1/φ′(0)², where
+	// χ₁ = σ_w²φ′(0)² reaches 1 (tanh: 1); bisecting there would meet the
+	// length map's algebraic creep to 0.
+	if d := act.DPhi(0); d != 0 && collapses(act, 1/(d*d), sb2) {
+		return 1 / (d * d), nil
 	}
 	chi := func(sw2 float64) (float64, error) {
 		q, err := iterateQ(act, sw2, sb2)

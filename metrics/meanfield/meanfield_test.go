@@ -289,6 +289,9 @@ func TestCollapse(t *testing.T) {
 		if err != nil {
 			t.Fatalf("sigma_w2 %v: %v", tc.sw2, err)
 		}
+		if r.CriticalSigmaW2 != 1 {
+			t.Errorf("critical sigma_w2 at sigma_b2 0: %v, want 1", r.CriticalSigmaW2)
+		}
 		if r.QStar > 1e-9 || r.CStar != 1 || !scalar.EqualWithinAbsOrRel(r.Chi1, tc.chi1, 1e-9, 1e-9) || r.Phase != tc.phase {
 			t.Errorf("sigma_w2 %v: q* %v, c* %v, chi1 %v, phase %v; want 0, 1, %v, %v", tc.sw2, r.QStar, r.CStar, r.Chi1, r.Phase, tc.chi1, tc.phase)
 		}
