@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 )
 
 // This file is the one bounded file-reading layer of the project: every
@@ -56,14 +57,10 @@ func describeMode(m os.FileMode) string {
 // *NotRegularError) and a file of more than limit bytes (a
 // *TooLargeError); a negative limit allows any size.
 func OpenRegular(path string, limit int64) (*os.File, int64, error) {
-	// Stat before opening: opening a named pipe for reading blocks until
-	// a writer comes, which may be never.
-	if st, err := os.Stat(path); err != nil {
-		return nil, 0, err
-	} else if !st.Mode().IsRegular() {
-		return nil, 0, &NotRegularError{Name: path, Mode: st.Mode()}
-	}
-	f, err := os.Open(path)
+	// Non-blocking: opening a named pipe for reading would otherwise wait
+	// for a writer, which may never come. Reads of a regular file ignore
+	// the flag.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -64,10 +64,11 @@ func TrainInto(ctx context.Context, cfg config.Config, ds *data.Dataset, dir str
 		return nil, err
 	}
 	t, err := newTrainer(cfg, ds, nil, ck)
+	var bad *badCheckpointError
+	if errors.As(err, &bad) {
+		return nil, rundir.Refused(fmt.Errorf("checkpoint in %s: %w; remove it to train the run again", dir, bad.err))
+	}
 	if err != nil {
-		if ck != nil {
-			err = rundir.Refused(fmt.Errorf("checkpoint in %s: %w; remove it to train the run again", dir, err))
-		}
 		return nil, err
 	}
 	defer t.m.Close()

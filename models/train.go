@@ -193,10 +193,17 @@ func newTrainer(cfg config.Config, ds *data.Dataset, rec Sink, resume *Checkpoin
 	}
 	if err := t.restore(resume); err != nil {
 		m.Close()
-		return nil, fmt.Errorf("resume: %w", err)
+		return nil, &badCheckpointError{err: fmt.Errorf("resume: %w", err)}
 	}
 	return t, nil
 }
+
+// badCheckpointError is a checkpoint that does not fit the run it is to
+// resume (as opposed to a failure to build the run itself).
+type badCheckpointError struct{ err error }
+
+func (e *badCheckpointError) Error() string { return e.err.Error() }
+func (e *badCheckpointError) Unwrap() error { return e.err }
 
 // restore sets the trainer to the checkpoint's state.
 func (t *trainer) restore(ck *Checkpoint) error {

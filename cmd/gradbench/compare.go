@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,8 +32,7 @@ func compareCommand() *cli.Command {
 		}
 		flags = append(flags, f)
 	}
-	flags = append(flags, outputFlags(&cli.StringFlag{Name: "out", Value: "runs/compare", Usage: "output directory: run ACT goes to DIR/ACT, the report to DIR", Category: "Output"})...)
-	flags = append(flags,
+	flags = append(append(flags, outputFlags(&cli.StringFlag{Name: "out", Value: "runs/compare", Usage: "output directory: run ACT goes to DIR/ACT, the report to DIR", Category: "Output"})...),
 		&cli.StringFlag{Name: "acts", Value: strings.Join(graph.Classic, ","), Usage: "activations to compare, comma-separated, or all (" + strings.Join(graph.Canonical, ", ") + ")", Category: "Compare"},
 		&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "activations trained at once", Category: "Compare"},
 		&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted compare in --out: finished activations are not trained again", Category: "Compare"},
@@ -75,11 +75,9 @@ func compare(c *cli.Context) error {
 		return err
 	}
 	resume := make([]*models.Checkpoint, len(acts))
-	if c.Bool("resume") {
-		for i, a := range acts {
-			if resume[i], err = compareCheckpoint(filepath.Join(out, a), base, a); err != nil {
-				return err
-			}
+	for i, a := range acts { // every directory is checked before any activation trains
+		if resume[i], err = compareCheckpoint(filepath.Join(out, a), base, a, c.Bool("resume"), output.Replace); err != nil {
+			return err
 		}
 	}
 	ctx, stop := signalContext()
@@ -115,10 +113,18 @@ func compare(c *cli.Context) error {
 	return writeReport(os.Stdout, dirs, out)
 }
 
-// compareCheckpoint returns the checkpoint of activation act in dir, nil if
-// it has none, and an error if it is from another configuration.
-func compareCheckpoint(dir string, base config.Config, act string) (*models.Checkpoint, error) {
-	ck, err := models.ReadResume(dir, func(config.Config) config.Config { want := base; want.Act = act; return want })
+// compareCheckpoint checks activation act's directory dir before any
+// activation trains: with resume it returns its checkpoint (nil if none);
+// without, it refuses a busy dir or, unless replace, another run in it.
+func compareCheckpoint(dir string, base config.Config, act string, resume, replace bool) (*models.Checkpoint, error) {
+	want := base
+	want.Act = act
+	if !resume && !replace {
+		return nil, cmp.Or(rundir.Probe(dir), rundir.CheckReplace(dir, want))
+	} else if !resume {
+		return nil, rundir.Probe(dir)
+	}
+	ck, err := models.ReadResume(dir, func(config.Config) config.Config { return want })
 	var m *models.MismatchError
 	switch {
 	case errors.Is(err, models.ErrNoCheckpoint):

@@ -359,3 +359,20 @@ func TestReadRunInUse(t *testing.T) {
 		refused(t, stderr, code, "in use by gradbench pid")
 	}
 }
+
+// TestCompareRefusesFirst checks that compare checks every activation's
+// directory before it trains any: a DIR/relu of another configuration is
+// refused while DIR/sigmoid is not even made.
+func TestCompareRefusesFirst(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "cmp")
+	if _, stderr, code := run(t, append([]string{"train", "--act", "relu", "--lr", "0.01", "--out", filepath.Join(out, "relu")}, small...)...); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	before := treeFiles(t, out)
+	_, stderr, code := run(t, append([]string{"compare", "--acts", "sigmoid,relu", "--out", out}, small...)...)
+	refused(t, stderr, code, "--force")
+	sameTree(t, out, before)
+	if _, err := os.Stat(filepath.Join(out, "sigmoid")); err == nil {
+		t.Error("compare trained sigmoid before refusing relu")
+	}
+}

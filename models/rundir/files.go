@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -98,12 +99,13 @@ func CleanTemps(dir string) error {
 }
 
 // atomicFiles are the files of a run that WriteFileAtomic replaces.
-var atomicFiles = []string{SummaryFile, CheckpointFile}
+var atomicFiles = []string{SummaryFile, CheckpointFile, JacobianFile}
 
 // Files returns the names of the files a run writes in a directory
-// besides its event file: the CSV files, summary.json and the checkpoint.
+// besides its event file: the CSV files, summary.json, the checkpoint and
+// the Jacobian spectrum.
 func Files() []string {
-	names := []string{SummaryFile, CheckpointFile}
+	names := slices.Clone(atomicFiles)
 	for _, f := range (&Recorder{}).table() {
 		names = append(names, f.name)
 	}

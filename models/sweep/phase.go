@@ -110,7 +110,9 @@ func PhaseDiagrams(out string, spec *Spec, res *Finished) ([]plots.Figure, error
 		cx, cy := make([]float64, curvePoints), make([]float64, curvePoints)
 		for i := range cx {
 			cx[i] = lo + (hi-lo)*float64(i)/(curvePoints-1)
-			cy[i] = math.Inf(1)
+			// No prediction where the theory has none (no fixed point q*):
+			// NaN, which the figure leaves out.
+			cy[i] = math.NaN()
 			if r, err := meanfield.Solve(mf, cx[i], g.sb2); err == nil {
 				cy[i] = r.MaxDepth
 			}

@@ -165,7 +165,10 @@ func action(c *cli.Context) error {
 			r, err := meanfield.Solve(a, x, sb2)
 			if errors.Is(err, meanfield.ErrUnbounded) || errors.Is(err, meanfield.ErrNoConvergence) {
 				// No fixed point q*: a row of unknowns that says why.
-				cr, _ := meanfield.CriticalSigmaW2(a, sb2)
+				cr, err2 := meanfield.CriticalSigmaW2(a, sb2)
+				if err2 != nil {
+					cr = math.NaN() // null: no critical point found either
+				}
 				note := "q grows without bound: the length map has no fixed point q*"
 				if errors.Is(err, meanfield.ErrNoConvergence) {
 					note = "the length map did not converge to a fixed point q*"
