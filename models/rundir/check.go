@@ -25,9 +25,9 @@ func Existing(path string) string {
 }
 
 // CheckDir reports why dir cannot be written as an output directory,
-// without making it or anything else: dir, or the nearest ancestor that
-// exists, must be a directory in which a file can be created. A refusal
-// then leaves nothing behind.
+// without making it: dir, or the nearest ancestor that exists, must be a
+// directory in which a file can be created (a probe file is made there
+// and removed at once). A refusal then leaves nothing behind.
 func CheckDir(dir string) error {
 	p := Existing(dir)
 	st, err := os.Stat(p)

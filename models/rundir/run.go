@@ -257,7 +257,7 @@ func firstLine(path string) (string, error) {
 }
 
 // Diff compares the first steps logged steps of runs a and b (all the
-// steps both logged when steps ≤ 0): the loss and every parameter's
+// steps both logged when steps is 0): the loss and every parameter's
 // gradient norm. The runs must have the same parameters and log the same
 // steps.
 func Diff(a, b *Run, steps int) (metrics.Diff, error) {
