@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/gradbench/gradbench/graph/values"
 	"gorgonia.org/tensor"
@@ -82,4 +83,16 @@ func rms[T float32 | float64](xs []T) float64 {
 		sum += float64(x) * float64(x)
 	}
 	return math.Sqrt(sum / float64(len(xs)))
+}
+
+// Median returns the median of xs (which it sorts), 0 for none.
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	slices.Sort(xs)
+	if len(xs)%2 == 1 {
+		return xs[len(xs)/2]
+	}
+	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }

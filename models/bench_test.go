@@ -92,8 +92,8 @@ func BenchmarkStep(b *testing.B) {
 				// what scripts/bench-vs-pytorch.sh compares, beside the
 				// median CPU time of a step (the process's, GC included),
 				// which a loaded machine disturbs less.
-				b.ReportMetric(Median(times), "median-ms/step")
-				b.ReportMetric(Median(cpus), "median-cpu-ms/step")
+				b.ReportMetric(metrics.Median(times), "median-ms/step")
+				b.ReportMetric(metrics.Median(cpus), "median-cpu-ms/step")
 			})
 		}
 	}

@@ -2,7 +2,6 @@ package models
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/gradbench/gradbench/data"
@@ -61,16 +60,4 @@ func StepTimes(cfg config.Config, warmup, steps int) ([]time.Duration, error) {
 		}
 	}
 	return out, nil
-}
-
-// Median returns the median of xs (which it sorts), 0 for none.
-func Median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	slices.Sort(xs)
-	if len(xs)%2 == 1 {
-		return xs[len(xs)/2]
-	}
-	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
 }

@@ -396,7 +396,7 @@ func (t *trainer) save(hooks Hooks, status string) error {
 	if s.Steps > 0 && status != rundir.StatusDiverged {
 		s.FinalLoss = rundir.Finite(t.st.LastLoss)
 	}
-	s.MsPerStep = Median(slices.Clone(t.stepTimes))
+	s.MsPerStep = metrics.Median(slices.Clone(t.stepTimes))
 	s.WallClock.Seconds = math.Round(t.elapsed().Seconds()*1000) / 1000
 	if hooks.Checkpoint == nil {
 		return nil

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/gradbench/gradbench/graph"
+	"github.com/gradbench/gradbench/metrics"
 	"github.com/gradbench/gradbench/models"
 	"github.com/gradbench/gradbench/models/config"
 	"github.com/urfave/cli/v2"
@@ -74,7 +75,7 @@ func bench(c *cli.Context) error {
 		line.StepsMs = append(line.StepsMs, float64(t.Nanoseconds())/1e6)
 	}
 	sorted := slices.Clone(line.StepsMs)
-	line.MedianMs, line.MinMs = models.Median(sorted), sorted[0]
+	line.MedianMs, line.MinMs = metrics.Median(sorted), sorted[0]
 	b, err := json.Marshal(line)
 	if err != nil {
 		return err

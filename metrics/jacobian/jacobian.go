@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/gradbench/gradbench/metrics"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -150,10 +151,7 @@ func Summarise(sv [][]float64, layers int) Summary {
 	}
 	s.MeanSq = sumSq / n
 	s.Min, s.Max = all[0], all[len(all)-1]
-	s.Median = all[len(all)/2]
-	if len(all)%2 == 0 {
-		s.Median = (all[len(all)/2-1] + all[len(all)/2]) / 2
-	}
+	s.Median = metrics.Median(all)
 	s.Std = math.Sqrt(dev / n)
 	s.Spread = s.Max / s.Min
 	return s
