@@ -269,19 +269,10 @@ func floatIn(x, lo, hi float64) string {
 	return ""
 }
 
-func finite(x float64) string {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return "must be a finite number"
-	}
-	return ""
-}
-
-// variance checks an initialisation variance: finite, in (0, MaxVariance],
-// or [0, MaxVariance] when zero is allowed.
+// variance checks an initialisation variance: in (0, MaxVariance], or
+// [0, MaxVariance] when zero is allowed (Field.Check has refused a value
+// that is not finite before).
 func variance(x float64, zeroOK bool) string {
-	if why := finite(x); why != "" {
-		return why
-	}
 	switch {
 	case zeroOK && x < 0:
 		return "must be 0 or positive"

@@ -136,8 +136,8 @@ func action(c *cli.Context) error {
 		return usagef("--sigma-w2 %v", err)
 	}
 	sb2 := c.Float64("sigma-b2")
-	if !(sb2 >= 0) || math.IsInf(sb2, 0) {
-		return usagef("--sigma-b2 %v: must be non-negative and finite", sb2)
+	if err := meanfield.Check(1, sb2); err != nil {
+		return usagef("--sigma-b2: %v", err)
 	}
 	slope := c.Float64("leaky-slope")
 	if math.IsNaN(slope) || math.IsInf(slope, 0) {
